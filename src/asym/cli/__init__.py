@@ -1,0 +1,1 @@
+"""asym's command line (typer): the composition root that wires config to parts."""

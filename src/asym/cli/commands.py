@@ -1,0 +1,12 @@
+"""Registry of sub-commands: each part's CLI module adds its commands to the root app."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Attach every available sub-command to `app`."""
+    from asym.cli import sim_cmd
+
+    sim_cmd.register(app)
