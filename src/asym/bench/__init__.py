@@ -1,0 +1,1 @@
+"""Benchmarks (`asym bench ...`): real numbers side by side with peers, written to docs/benchmarks.md."""
