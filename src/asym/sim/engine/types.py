@@ -237,7 +237,9 @@ class TradingEngine(Protocol):
         """Cancel an open order (110001 when unknown or final)."""
         ...
 
-    def cancel_all(self, uid: str, symbol: str | None, order_filter: str | None, now_ms: int) -> list[SimOrder]:
+    def cancel_all(
+        self, uid: str, symbol: str | None, order_filter: str | None, now_ms: int
+    ) -> list[SimOrder]:
         """Cancel every open order (of `symbol` when given; `order_filter` Order/StopOrder/None=all)."""
         ...
 
@@ -247,7 +249,9 @@ class TradingEngine(Protocol):
         """Orders newest first: open ones, or (open_only False) also the recent closed ones."""
         ...
 
-    def executions(self, uid: str, *, symbol: str | None, order_id: str, exec_type: str | None) -> list[SimExecution]:
+    def executions(
+        self, uid: str, *, symbol: str | None, order_id: str, exec_type: str | None
+    ) -> list[SimExecution]:
         """Fills and funding payments newest first."""
         ...
 
