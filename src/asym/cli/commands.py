@@ -7,6 +7,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Attach every available sub-command to `app`."""
-    from asym.cli import sim_cmd
+    from asym.cli import collect_cmd, sim_cmd
 
     sim_cmd.register(app)
+    collect_cmd.register(app)

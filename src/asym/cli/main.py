@@ -12,6 +12,18 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root(
+    log_level: str = typer.Option(
+        "WARNING", envvar="ASYM_LOG_LEVEL", help="log level of the JSON logs written to stderr"
+    ),
+) -> None:
+    """asym: the asymmetric trading system for Bybit USDT perpetuals."""
+    from asym.logging import configure_logging
+
+    configure_logging(level=log_level.upper(), json=True)
+
+
 def _register() -> None:
     """Attach every part's commands (imported here so that `asym --help` stays fast and complete)."""
     from asym.cli import commands

@@ -1,0 +1,574 @@
+"""The market-data collector: one cycle gathers, validates and enhances every symbol of the universe.
+
+Cheapest path first: one tickers call covers every symbol; books come from the WebSocket stream when it is
+in sync and fresh; candles, funding, open interest and long/short ratio are kept across cycles and only
+what is new is fetched; liquidations come from the `allLiquidation` stream and are kept for a window.
+A request that fails leaves its field missing and flagged; a cycle always completes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from asym.analytics import DEFAULT_CONFIG as ANALYTICS_DEFAULT
+from asym.analytics import AnalyticsConfig, AssetInputs, compute_enhanced
+from asym.analytics.types import EnhancedData
+from asym.domain import (
+    Candle,
+    FundingRate,
+    Instrument,
+    Interval,
+    Liquidation,
+    LongShortRatio,
+    OpenInterest,
+    OrderBook,
+    Ticker,
+)
+from asym.domain.venue import EventStream, MarketStream, Venue
+from asym.errors import AsymError
+from asym.logging import get_logger
+from asym.market.config import CollectorConfig
+from asym.market.freshness import FreshnessTracker
+from asym.market.liquidation_window import LiquidationWindow
+from asym.market.quality import Completeness, QualityEvent, QualityReport, ValidationConfig
+from asym.market.series import Series, due, missing_count
+from asym.market.validation import (
+    DEFAULT_CONFIG as VALIDATION_DEFAULT,
+)
+from asym.market.validation import (
+    check_book,
+    check_candle,
+    check_candle_series,
+    check_completeness,
+    check_freshness,
+    check_funding,
+    check_open_interest,
+    check_ticker,
+    cross_validate,
+    find_candle_gaps,
+    snapshot_prices,
+)
+
+log = get_logger("collector")
+T = TypeVar("T")
+
+FUNDING_PERIOD_MS = 8 * 3_600_000
+STREAM_NAMES = ("book", "ticker", "liquidation")
+
+
+def wall_ms() -> int:
+    """Wall-clock epoch milliseconds."""
+    return int(time.time() * 1000)
+
+
+class CycleSink(Protocol):
+    """Where a finished cycle goes (the store, a recorder, a test)."""
+
+    async def write_cycle(self, result: CycleResult) -> None:
+        """Persist one cycle; must be idempotent."""
+        ...
+
+
+@dataclass(slots=True)
+class SymbolState:
+    """What the collector keeps about one symbol between cycles."""
+
+    candles: dict[Interval, Series[Candle]]
+    funding: Series[FundingRate]
+    open_interest: Series[OpenInterest]
+    long_short: Series[LongShortRatio]
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolResult:
+    """One symbol's collected inputs, the enhanced data made from them and what was wrong."""
+
+    symbol: str
+    inputs: AssetInputs
+    enhanced: EnhancedData
+    events: tuple[QualityEvent, ...]
+    new_candles: tuple[Candle, ...]
+    """Candles fetched in this cycle (what a store must write)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CycleResult:
+    """The outcome of one collection cycle."""
+
+    cycle: int
+    started_ms: int
+    finished_ms: int
+    universe: tuple[str, ...]
+    results: tuple[SymbolResult, ...]
+    completeness: Completeness
+    requests: int
+    failures: dict[str, int] = field(default_factory=dict)
+    """Failed requests by kind (e.g. 'klines:RetryableError')."""
+
+    @property
+    def duration_s(self) -> float:
+        """Wall time the cycle took."""
+        return (self.finished_ms - self.started_ms) / 1000
+
+    @property
+    def quality(self) -> QualityReport:
+        """Every quality event of the cycle."""
+        return QualityReport.from_events(e for r in self.results for e in r.events)
+
+
+class Collector:
+    """Collects, validates and enhances market data for a universe of linear USDT perpetuals."""
+
+    def __init__(
+        self,
+        venue: Venue,
+        config: CollectorConfig | None = None,
+        *,
+        analytics: AnalyticsConfig = ANALYTICS_DEFAULT,
+        validation: ValidationConfig = VALIDATION_DEFAULT,
+        sink: CycleSink | None = None,
+        clock: Callable[[], int] = wall_ms,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.venue = venue
+        self.config = config or CollectorConfig()
+        self.analytics = analytics
+        self.validation = validation
+        self.sink = sink
+        self.clock = clock
+        self.progress = progress
+        self.freshness = FreshnessTracker(validation.freshness_ms)
+        self.liquidations = LiquidationWindow(self.config.liquidation_window_s * 1000)
+        self._state: dict[str, SymbolState] = {}
+        self._instruments: dict[str, Instrument] = {}
+        self._books: dict[str, MarketStream[OrderBook]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._streams: list[Any] = []
+        self._cycle = 0
+        self._requests = 0
+        self._failures: Counter[str] = Counter()
+
+    # ------------------------------------------------------------------ universe and streams
+
+    async def universe(self) -> tuple[list[Instrument], dict[str, Ticker]]:
+        """Trading linear USDT perpetuals (or the configured list), filtered by 24h turnover."""
+        instruments = await self._call("instruments", self.venue.get_instruments())
+        tickers = {t.symbol: t for t in await self._call("tickers", self.venue.get_tickers())}
+        self._instruments = {i.symbol: i for i in instruments}
+        wanted = set(self.config.symbols) if self.config.symbols else None
+        if wanted is not None:
+            unknown = wanted - self._instruments.keys()
+            if unknown:
+                log.warning("unknown_symbols", symbols=sorted(unknown))
+        chosen = [
+            i
+            for i in instruments
+            if i.status == "Trading"
+            and i.settle_coin == "USDT"
+            and i.contract_type == "LinearPerpetual"
+            and (wanted is None or i.symbol in wanted)
+        ]
+
+        def turnover(i: Instrument) -> float:
+            t = tickers.get(i.symbol)
+            return float(t.turnover_24h) if t is not None and t.turnover_24h is not None else 0.0
+
+        if self.config.min_turnover_24h > 0:
+            floor = float(self.config.min_turnover_24h)
+            chosen = [i for i in chosen if turnover(i) >= floor]
+        chosen.sort(key=turnover, reverse=True)
+        if self.config.max_symbols is not None:
+            chosen = chosen[: self.config.max_symbols]
+        return chosen, tickers
+
+    async def start_streams(self, symbols: Sequence[str]) -> None:
+        """Subscribe the real-time streams (books, tickers, liquidations) of `symbols` not yet watched."""
+        if not self.config.streams:
+            return
+        for symbol in symbols:
+            if symbol in self._books:
+                continue
+            try:
+                book = await self.venue.stream_orderbook(symbol, 50)
+                ticker = await self.venue.stream_ticker(symbol)
+                liqs = await self.venue.stream_liquidations(symbol)
+            except AsymError as exc:
+                log.warning("stream_subscribe_failed", symbol=symbol, error=str(exc))
+                continue
+            self._books[symbol] = book
+            self._streams += [book, ticker, liqs]
+            self.liquidations.watching(symbol, self.clock())
+            self._tasks.append(asyncio.create_task(self._follow_book(symbol, book)))
+            self._tasks.append(asyncio.create_task(self._follow_ticker(symbol, ticker)))
+            self._tasks.append(asyncio.create_task(self._follow_liquidations(symbol, liqs)))
+
+    async def _follow_book(self, symbol: str, stream: MarketStream[OrderBook]) -> None:
+        async for _book in stream:
+            self.freshness.mark("book", symbol, self.clock())
+
+    async def _follow_ticker(self, symbol: str, stream: MarketStream[Ticker]) -> None:
+        async for _t in stream:
+            self.freshness.mark("ticker", symbol, self.clock())
+
+    async def _follow_liquidations(self, symbol: str, stream: EventStream[Liquidation]) -> None:
+        reconnects = stream.reconnects
+        async for liq in stream:
+            if stream.reconnects != reconnects:
+                # Liquidations published while disconnected are lost: the window restarts.
+                reconnects = stream.reconnects
+                self.liquidations.watching(symbol, self.clock())
+            self.liquidations.add(liq)
+            self.freshness.mark("liquidation", symbol, self.clock())
+
+    async def close(self) -> None:
+        """Stop the streams."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for stream in self._streams:
+            with contextlib.suppress(Exception):
+                await stream.aclose()
+        self._tasks.clear()
+        self._streams.clear()
+        self._books.clear()
+
+    # ------------------------------------------------------------------ cycles
+
+    async def run(self, cycles: int | None = None) -> AsyncIterator[CycleResult]:
+        """Run cycles every `cycle_seconds` (forever when `cycles` is None), yielding each result."""
+        n = 0
+        while cycles is None or n < cycles:
+            started = time.monotonic()
+            yield await self.collect_once()
+            n += 1
+            if cycles is not None and n >= cycles:
+                break
+            await asyncio.sleep(max(0.0, self.config.cycle_seconds - (time.monotonic() - started)))
+
+    async def collect_once(self) -> CycleResult:
+        """One complete cycle over the universe; never raises for a symbol's failure."""
+        self._cycle += 1
+        self._requests = 0
+        self._failures = Counter()
+        started = self.clock()
+        instruments, tickers = await self.universe()
+        symbols = [i.symbol for i in instruments]
+        await self.start_streams(symbols)
+        sem = asyncio.Semaphore(self.config.concurrency)
+        done = 0
+
+        async def one(symbol: str) -> SymbolResult:
+            nonlocal done
+            async with sem:
+                result = await self._collect_symbol(symbol, tickers.get(symbol))
+            done += 1
+            if self.progress is not None:
+                self.progress(done, len(symbols))
+            return result
+
+        results = await asyncio.gather(*(one(s) for s in symbols))
+        finished = self.clock()
+        observed = {r.symbol: _observed_fields(r.inputs, self.config) for r in results}
+        fields = _expected_fields(self.config)
+        completeness, missing_events = check_completeness(symbols, fields, observed, ts=finished)
+        if missing_events:
+            by_symbol: dict[str, list[QualityEvent]] = {}
+            for e in missing_events:
+                by_symbol.setdefault(e.symbol, []).append(e)
+            results = [
+                SymbolResult(
+                    r.symbol,
+                    r.inputs,
+                    r.enhanced,
+                    r.events + tuple(by_symbol.get(r.symbol, ())),
+                    r.new_candles,
+                )
+                for r in results
+            ]
+        cycle = CycleResult(
+            cycle=self._cycle,
+            started_ms=started,
+            finished_ms=finished,
+            universe=tuple(symbols),
+            results=tuple(results),
+            completeness=completeness,
+            requests=self._requests,
+            failures=dict(self._failures),
+        )
+        log.info(
+            "cycle_done",
+            cycle=cycle.cycle,
+            symbols=len(symbols),
+            seconds=round(cycle.duration_s, 3),
+            requests=cycle.requests,
+            completeness=round(completeness.ratio, 4),
+            failures=sum(self._failures.values()),
+        )
+        if self.sink is not None:
+            await self.sink.write_cycle(cycle)
+        return cycle
+
+    # ------------------------------------------------------------------ one symbol
+
+    def _symbol_state(self, symbol: str) -> SymbolState:
+        st = self._state.get(symbol)
+        if st is None:
+            cfg = self.config
+            st = SymbolState(
+                candles={iv: Series(lambda c: c.start, n + 1) for iv, n in cfg.candles.items()},
+                funding=Series(lambda f: f.ts, cfg.funding_limit),
+                open_interest=Series(lambda o: o.ts, cfg.oi_limit),
+                long_short=Series(lambda r: r.ts, cfg.ls_limit),
+            )
+            self._state[symbol] = st
+        return st
+
+    async def _collect_symbol(self, symbol: str, ticker: Ticker | None) -> SymbolResult:
+        now = self.clock()
+        st = self._symbol_state(symbol)
+        events: list[QualityEvent] = []
+        flags: list[str] = []
+        if ticker is not None:
+            events += check_ticker(ticker, self.validation)
+            self.freshness.mark("ticker", symbol, ticker.ts)
+
+        jobs: list[Awaitable[Any]] = [self._book(symbol, now)]
+        jobs += [self._candles(symbol, iv, st.candles[iv], now) for iv in st.candles]
+        jobs += [
+            self._funding(symbol, st, now),
+            self._open_interest(symbol, st, now),
+            self._long_short(symbol, st, now),
+        ]
+        book, *rest = await asyncio.gather(*jobs)
+        candle_results: list[tuple[list[Candle], list[QualityEvent], bool]] = rest[: len(st.candles)]
+        funding_ok, oi_ok, ls_ok = rest[len(st.candles) :]
+
+        if book is not None:
+            events += check_book(book)
+        new_candles: list[Candle] = []
+        candles: dict[str, Sequence[Candle]] = {}
+        for iv, (fresh, cevents, ok) in zip(st.candles, candle_results, strict=True):
+            new_candles += fresh
+            events += cevents
+            if ok or len(st.candles[iv]):
+                candles[iv.value] = st.candles[iv].items()
+            if not ok:
+                flags.append(f"candles_fetch_failed:{iv.value}")
+
+        funding = (
+            st.funding.items()
+            if (funding_ok or not _stale(st.funding.newest, FUNDING_PERIOD_MS, now))
+            else None
+        )
+        if funding is not None and funding:
+            events += check_funding(funding[-1], self.validation)
+        oi_period = self.config.oi_interval.ms
+        oi = (
+            st.open_interest.items()
+            if (oi_ok or not _stale(st.open_interest.newest, oi_period, now))
+            else None
+        )
+        if oi:
+            events += check_open_interest(oi[-1])
+        ls_period = self.config.ls_period.ms
+        ls = st.long_short.items() if (ls_ok or not _stale(st.long_short.newest, ls_period, now)) else None
+        for name, ok in (("funding", funding_ok), ("open_interest", oi_ok), ("long_short", ls_ok)):
+            if not ok:
+                flags.append(f"{name}_fetch_failed")
+
+        liqs = self.liquidations.recent(symbol, now)
+        if liqs is not None and not self.liquidations.covers_window(symbol, now):
+            flags.append("liquidations_partial_window")
+        if self.config.streams and symbol in self._books:
+            events += check_freshness(
+                "liquidation",
+                symbol,
+                self.freshness.last("liquidation", symbol) or now,
+                now,
+                self.validation,
+                max_age_ms=self.config.liquidation_window_s * 1000,
+            )
+
+        last_candle = None
+        first_iv = next(iter(candles), None)
+        if first_iv is not None and candles[first_iv]:
+            last_candle = candles[first_iv][-1]
+        prices = snapshot_prices(ticker=ticker, book=book, candle=last_candle)
+        events += cross_validate(symbol, now, prices, self.validation)
+
+        report = QualityReport.from_events(events)
+        inputs = AssetInputs(
+            symbol=symbol,
+            now_ms=now,
+            ticker=ticker,
+            book=book,
+            candles=candles,
+            funding_history=funding,
+            open_interest_history=oi,
+            long_short_history=ls,
+            liquidations=liqs,
+            quality_flags=tuple(flags) + report.flags_for(symbol),
+        )
+        enhanced = compute_enhanced(inputs, self.analytics)
+        return SymbolResult(symbol, inputs, enhanced, tuple(events), tuple(new_candles))
+
+    # ------------------------------------------------------------------ fetchers
+
+    async def _call(self, what: str, aw: Awaitable[T]) -> T:
+        self._requests += 1
+        try:
+            return await aw
+        except AsymError as exc:
+            self._failures[f"{what}:{type(exc).__name__}"] += 1
+            raise
+
+    async def _book(self, symbol: str, now: int) -> OrderBook | None:
+        stream = self._books.get(symbol)
+        if stream is not None:
+            book = stream.latest()
+            if book is not None and now - book.ts <= self.config.book_stream_max_age_ms:
+                return _top(book, self.config.book_depth)
+        try:
+            book = await self._call("orderbook", self.venue.get_orderbook(symbol, self.config.book_depth))
+        except (TimeoutError, AsymError) as exc:
+            log.warning("book_failed", symbol=symbol, error=str(exc))
+            return None
+        self.freshness.mark("book", symbol, book.ts)
+        return book
+
+    async def _candles(
+        self, symbol: str, interval: Interval, series: Series[Candle], now: int
+    ) -> tuple[list[Candle], list[QualityEvent], bool]:
+        lookback = series.maxlen - 1
+        newest = series.newest
+        limit = missing_count(newest, interval.ms, now, min(lookback + 1, 1000))
+        fresh: list[Candle] = []
+        events: list[QualityEvent] = []
+        try:
+            got = await self._call(
+                "klines", self.venue.get_klines(symbol, interval, start=newest, limit=limit)
+            )
+            # A full refetch when the gap since the last cycle is larger than one page.
+            if newest is not None and limit >= 1000 and got and got[0].start > newest:
+                got = await self._call(
+                    "klines", self.venue.get_klines(symbol, interval, limit=min(lookback + 1, 1000))
+                )
+        except (TimeoutError, AsymError) as exc:
+            log.warning("klines_failed", symbol=symbol, interval=interval.value, error=str(exc))
+            return fresh, events, False
+        for c in got:
+            events += check_candle(c)
+        series.merge(got)
+        fresh += got
+        # Backfill: every gap inside the kept series is fetched once; what stays missing is flagged
+        # (with duplicates, misalignment and outliers) by the series check below.
+        gaps = find_candle_gaps([c.start for c in series.items() if c.confirmed], interval)
+        if gaps:
+            try:
+                filled = await self._call(
+                    "klines",
+                    self.venue.get_klines(
+                        symbol, interval, start=gaps[0], end=gaps[-1], limit=min(1000, len(gaps) + 1)
+                    ),
+                )
+                series.merge(filled)
+                fresh += filled
+            except (TimeoutError, AsymError) as exc:
+                log.warning("backfill_failed", symbol=symbol, interval=interval.value, error=str(exc))
+        confirmed = [c for c in series.items() if c.confirmed]
+        events += check_candle_series(confirmed, self.validation)
+        return fresh, events, True
+
+    async def _funding(self, symbol: str, st: SymbolState, now: int) -> bool:
+        if not due(st.funding.newest, FUNDING_PERIOD_MS, now):
+            return True
+        try:
+            got = await self._call(
+                "funding", self.venue.get_funding_history(symbol, limit=self.config.funding_limit)
+            )
+        except (TimeoutError, AsymError) as exc:
+            log.warning("funding_failed", symbol=symbol, error=str(exc))
+            return False
+        st.funding.merge(got)
+        if got:
+            self.freshness.mark("funding", symbol, got[-1].ts)
+        return True
+
+    async def _open_interest(self, symbol: str, st: SymbolState, now: int) -> bool:
+        period = self.config.oi_interval.ms
+        if not due(st.open_interest.newest, period, now):
+            return True
+        limit = missing_count(st.open_interest.newest, period, now, self.config.oi_limit)
+        try:
+            got = await self._call(
+                "open_interest", self.venue.get_open_interest(symbol, self.config.oi_interval, limit=limit)
+            )
+        except (TimeoutError, AsymError) as exc:
+            log.warning("open_interest_failed", symbol=symbol, error=str(exc))
+            return False
+        st.open_interest.merge(got)
+        return True
+
+    async def _long_short(self, symbol: str, st: SymbolState, now: int) -> bool:
+        period = self.config.ls_period.ms
+        if not due(st.long_short.newest, period, now):
+            return True
+        limit = missing_count(st.long_short.newest, period, now, self.config.ls_limit)
+        try:
+            got = await self._call(
+                "long_short", self.venue.get_long_short_ratio(symbol, self.config.ls_period, limit=limit)
+            )
+        except (TimeoutError, AsymError) as exc:
+            log.warning("long_short_failed", symbol=symbol, error=str(exc))
+            return False
+        st.long_short.merge(got)
+        return True
+
+
+def _top(book: OrderBook, depth: int) -> OrderBook:
+    if len(book.bids) <= depth and len(book.asks) <= depth:
+        return book
+    return OrderBook(
+        symbol=book.symbol,
+        bids=book.bids[:depth],
+        asks=book.asks[:depth],
+        ts=book.ts,
+        update_id=book.update_id,
+        seq=book.seq,
+        category=book.category,
+    )
+
+
+def _stale(newest: int | None, period_ms: int, now: int) -> bool:
+    """A cached series is stale once it has missed more than one of its periods."""
+    return newest is None or now - newest > 2 * period_ms
+
+
+def _expected_fields(config: CollectorConfig) -> list[str]:
+    fields = ["ticker", "book", "funding", "open_interest", "long_short_ratio"]
+    fields += [f"candles_{iv.value}" for iv in config.candles]
+    if config.streams:
+        fields.append("liquidations")
+    return fields
+
+
+def _observed_fields(inputs: AssetInputs, config: CollectorConfig) -> dict[str, object]:
+    out: dict[str, object] = {
+        "ticker": inputs.ticker,
+        "book": inputs.book,
+        "funding": inputs.funding_history,
+        "open_interest": inputs.open_interest_history,
+        "long_short_ratio": inputs.long_short_history,
+        "liquidations": inputs.liquidations,
+    }
+    for iv in config.candles:
+        out[f"candles_{iv.value}"] = inputs.candles.get(iv.value) or None
+    return out
