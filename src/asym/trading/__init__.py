@@ -1,0 +1,118 @@
+"""The trading engine's pure cores: intents, ids, risk and sizing, order plans, the order state machine,
+the portfolio, modes, emergency policy and restart planning. No I/O; time is passed in as ms."""
+
+from asym.trading.actions import (
+    AdoptOrder,
+    AdoptPosition,
+    CancelOrder,
+    ClosePosition,
+    PlaceOrder,
+    QueryOrder,
+    SetStopLoss,
+    SyncExecutions,
+    TradingAction,
+    action_from_json,
+    action_to_json,
+)
+from asym.trading.config import RiskConfig
+from asym.trading.emergency import EmergencyPlan, EmergencyPolicy, emergency_actions
+from asym.trading.ids import LegKind, is_ours, order_link_id, parse_order_link_id, position_key, signal_id
+from asym.trading.intents import TargetLeg, TradeIntent, intent_from_signal
+from asym.trading.modes import (
+    Mode,
+    ModeConfig,
+    ModeEvent,
+    ModeInputs,
+    ModeMachine,
+    ResumeResult,
+    Trigger,
+    market_stress,
+    mode_config_from,
+)
+from asym.trading.order_states import OrderState, from_venue, is_legal
+from asym.trading.orders import ApplyResult, IllegalTransitionError, OrderRecord, OrderTracker, Transition
+from asym.trading.plan import OrderPlan, close_requests, exits_for_fill, fallback_stop
+from asym.trading.portfolio import Discrepancy, DiscrepancyKind, EquityPoint, Portfolio, PositionState
+from asym.trading.protection import is_protected, protect
+from asym.trading.restart import (
+    ForeignOrderPolicy,
+    LocalView,
+    RestartPlan,
+    RestartPolicy,
+    UnknownPositionPolicy,
+    VenueView,
+    plan_restart,
+)
+from asym.trading.risk import RiskCheck, RiskDecision, account_view, data_quality_share, data_usable, evaluate
+from asym.trading.views import AccountView, Exposure, MarketView
+
+__all__ = [
+    "AccountView",
+    "AdoptOrder",
+    "AdoptPosition",
+    "ApplyResult",
+    "CancelOrder",
+    "ClosePosition",
+    "Discrepancy",
+    "DiscrepancyKind",
+    "EmergencyPlan",
+    "EmergencyPolicy",
+    "EquityPoint",
+    "Exposure",
+    "ForeignOrderPolicy",
+    "IllegalTransitionError",
+    "LegKind",
+    "LocalView",
+    "MarketView",
+    "Mode",
+    "ModeConfig",
+    "ModeEvent",
+    "ModeInputs",
+    "ModeMachine",
+    "OrderPlan",
+    "OrderRecord",
+    "OrderState",
+    "OrderTracker",
+    "PlaceOrder",
+    "Portfolio",
+    "PositionState",
+    "QueryOrder",
+    "RestartPlan",
+    "RestartPolicy",
+    "ResumeResult",
+    "RiskCheck",
+    "RiskConfig",
+    "RiskDecision",
+    "SetStopLoss",
+    "SyncExecutions",
+    "TargetLeg",
+    "TradeIntent",
+    "TradingAction",
+    "Transition",
+    "Trigger",
+    "UnknownPositionPolicy",
+    "VenueView",
+    "account_view",
+    "action_from_json",
+    "action_to_json",
+    "close_requests",
+    "data_quality_share",
+    "data_usable",
+    "emergency_actions",
+    "evaluate",
+    "exits_for_fill",
+    "fallback_stop",
+    "from_venue",
+    "intent_from_signal",
+    "is_legal",
+    "is_ours",
+    "is_protected",
+    "market_stress",
+    "mode_config_from",
+    "order_link_id",
+    "parse_order_link_id",
+    "plan_restart",
+    "position_key",
+    "protect",
+    "signal_id",
+]
