@@ -194,13 +194,19 @@ class Collector:
         for symbol in symbols:
             if symbol in self._books:
                 continue
+            opened: list[Any] = []
             try:
                 book = await self.venue.stream_orderbook(symbol, 50)
+                opened.append(book)
                 ticker = await self.venue.stream_ticker(symbol)
+                opened.append(ticker)
                 liqs = await self.venue.stream_liquidations(symbol)
-            except AsymError as exc:
-                log.warning("stream_subscribe_failed", symbol=symbol, error=str(exc))
-                continue
+            except Exception as exc:  # a dropped socket mid-subscribe must not end the cycle
+                log.warning("stream_subscribe_failed", symbol=symbol, error=repr(exc))
+                for stream in opened:
+                    with contextlib.suppress(Exception):
+                        await stream.aclose()
+                continue  # retried at the next cycle
             self._books[symbol] = book
             self._streams += [book, ticker, liqs]
             self.liquidations.watching(symbol, self.clock())
