@@ -40,7 +40,7 @@ def _build_config(overrides: dict[str, Any]) -> Any:
 async def _serve(config: Any, host: str, port: int) -> None:
     from asym.sim.server.app import SimServer
 
-    server = SimServer(config)
+    server = SimServer(config, warm_up=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     # Handlers first: a client may signal the moment it has read the first line.
