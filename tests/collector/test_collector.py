@@ -183,7 +183,7 @@ async def test_cycles_under_faults_stay_complete_or_flagged() -> None:
                 assert list(book.bids) == sorted(book.bids, key=lambda lv: -lv[0])
                 assert list(book.asks) == sorted(book.asks, key=lambda lv: lv[0])
             for iv, candles in r.inputs.candles.items():
-                starts = [c.start for c in candles if c.confirmed]  # type: ignore[union-attr]
+                starts = candles.start.tolist()  # type: ignore[union-attr]
                 assert not find_candle_gaps(starts, Interval(iv)) or any(
                     "gap" in f for f in r.enhanced.quality_flags
                 )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from asym.analytics import DEFAULT_CONFIG as ANALYTICS_DEFAULT
-from asym.analytics import AnalyticsConfig, AssetInputs, compute_enhanced
+from asym.analytics import AnalyticsConfig, AssetInputs, CandleArrays, compute_enhanced
 from asym.analytics.types import EnhancedData
 from asym.domain import (
     Candle,
@@ -36,15 +36,21 @@ from asym.logging import get_logger
 from asym.market.config import CollectorConfig
 from asym.market.freshness import FreshnessTracker
 from asym.market.liquidation_window import LiquidationWindow
-from asym.market.quality import Completeness, QualityEvent, QualityReport, ValidationConfig
-from asym.market.series import Series, due, missing_count
+from asym.market.quality import (
+    Completeness,
+    QualityEvent,
+    QualityKind,
+    QualityReport,
+    Severity,
+    ValidationConfig,
+)
+from asym.market.series import CandleSeries, Series, due, missing_count
 from asym.market.validation import (
     DEFAULT_CONFIG as VALIDATION_DEFAULT,
 )
 from asym.market.validation import (
     check_book,
     check_candle,
-    check_candle_series,
     check_completeness,
     check_freshness,
     check_funding,
@@ -52,6 +58,7 @@ from asym.market.validation import (
     check_ticker,
     cross_validate,
     find_candle_gaps,
+    outlier_events,
     snapshot_prices,
 )
 
@@ -79,7 +86,7 @@ class CycleSink(Protocol):
 class SymbolState:
     """What the collector keeps about one symbol between cycles."""
 
-    candles: dict[Interval, Series[Candle]]
+    candles: dict[Interval, CandleSeries]
     funding: Series[FundingRate]
     open_interest: Series[OpenInterest]
     long_short: Series[LongShortRatio]
@@ -329,7 +336,7 @@ class Collector:
         if st is None:
             cfg = self.config
             st = SymbolState(
-                candles={iv: Series(lambda c: c.start, n + 1) for iv, n in cfg.candles.items()},
+                candles={iv: CandleSeries(n) for iv, n in cfg.candles.items()},
                 funding=Series(lambda f: f.ts, cfg.funding_limit),
                 open_interest=Series(lambda o: o.ts, cfg.oi_limit),
                 long_short=Series(lambda r: r.ts, cfg.ls_limit),
@@ -360,12 +367,12 @@ class Collector:
         if book is not None:
             events += check_book(book)
         new_candles: list[Candle] = []
-        candles: dict[str, Sequence[Candle]] = {}
+        candles: dict[str, CandleArrays] = {}
         for iv, (fresh, cevents, ok) in zip(st.candles, candle_results, strict=True):
             new_candles += fresh
             events += cevents
             if ok or len(st.candles[iv]):
-                candles[iv.value] = st.candles[iv].items()
+                candles[iv.value] = st.candles[iv].arrays
             if not ok:
                 flags.append(f"candles_fetch_failed:{iv.value}")
 
@@ -403,10 +410,8 @@ class Collector:
                 max_age_ms=self.config.liquidation_window_s * 1000,
             )
 
-        last_candle = None
-        first_iv = next(iter(candles), None)
-        if first_iv is not None and candles[first_iv]:
-            last_candle = candles[first_iv][-1]
+        first_series = next(iter(st.candles.values()), None)
+        last_candle = first_series.open_candle if first_series is not None else None
         prices = snapshot_prices(ticker=ticker, book=book, candle=last_candle)
         events += cross_validate(symbol, now, prices, self.validation)
 
@@ -451,22 +456,20 @@ class Collector:
         return book
 
     async def _candles(
-        self, symbol: str, interval: Interval, series: Series[Candle], now: int
+        self, symbol: str, interval: Interval, series: CandleSeries, now: int
     ) -> tuple[list[Candle], list[QualityEvent], bool]:
-        lookback = series.maxlen - 1
+        page = min(series.maxlen + 1, 1000)
         newest = series.newest
-        limit = missing_count(newest, interval.ms, now, min(lookback + 1, 1000))
+        limit = missing_count(newest, interval.ms, now, page)
         fresh: list[Candle] = []
         events: list[QualityEvent] = []
         try:
             got = await self._call(
                 "klines", self.venue.get_klines(symbol, interval, start=newest, limit=limit)
             )
-            # A full refetch when the gap since the last cycle is larger than one page.
-            if newest is not None and limit >= 1000 and got and got[0].start > newest:
-                got = await self._call(
-                    "klines", self.venue.get_klines(symbol, interval, limit=min(lookback + 1, 1000))
-                )
+            # A full refetch when more has passed since the last cycle than one page holds.
+            if newest is not None and limit >= page and got and got[0].start > newest:
+                got = await self._call("klines", self.venue.get_klines(symbol, interval, limit=page))
         except (TimeoutError, AsymError) as exc:
             log.warning("klines_failed", symbol=symbol, interval=interval.value, error=str(exc))
             return fresh, events, False
@@ -474,9 +477,8 @@ class Collector:
             events += check_candle(c)
         series.merge(got)
         fresh += got
-        # Backfill: every gap inside the kept series is fetched once; what stays missing is flagged
-        # (with duplicates, misalignment and outliers) by the series check below.
-        gaps = find_candle_gaps([c.start for c in series.items() if c.confirmed], interval)
+        # Backfill: a gap inside the kept series is fetched once; what stays missing is flagged.
+        gaps = find_candle_gaps(series.arrays.start.tolist(), interval)
         if gaps:
             try:
                 filled = await self._call(
@@ -489,8 +491,11 @@ class Collector:
                 fresh += filled
             except (TimeoutError, AsymError) as exc:
                 log.warning("backfill_failed", symbol=symbol, interval=interval.value, error=str(exc))
-        confirmed = [c for c in series.items() if c.confirmed]
-        events += check_candle_series(confirmed, self.validation)
+            events += gap_events(
+                symbol, interval, find_candle_gaps(series.arrays.start.tolist(), interval), now
+            )
+        a = series.arrays
+        events += outlier_events(symbol, a.start, a.open, a.high, a.low, a.close, self.validation)
         return fresh, events, True
 
     async def _funding(self, symbol: str, st: SymbolState, now: int) -> bool:
@@ -537,6 +542,23 @@ class Collector:
             return False
         st.long_short.merge(got)
         return True
+
+
+def gap_events(symbol: str, interval: Interval, missing: Sequence[int], now: int) -> list[QualityEvent]:
+    """One CANDLE_GAP warning per missing candle that backfilling could not recover."""
+    return [
+        QualityEvent(
+            ts=start,
+            symbol=symbol,
+            source="candle",
+            field=f"candles_{interval.value}",
+            kind=QualityKind.CANDLE_GAP,
+            severity=Severity.WARNING,
+            detail=f"candle {interval.value} starting {start} missing after backfill (checked at {now})",
+            value=str(start),
+        )
+        for start in missing
+    ]
 
 
 def _top(book: OrderBook, depth: int) -> OrderBook:
