@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
+
+from asym.errors import AsymError
 
 app = typer.Typer(
     name="asym",
@@ -32,9 +36,13 @@ def _register() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: asym's own errors end in one clear line on stderr, not a traceback."""
     _register()
-    app()
+    try:
+        app()
+    except AsymError as exc:
+        sys.stderr.write(f"asym: error: {exc}\n")
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":
