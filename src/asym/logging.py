@@ -10,7 +10,11 @@ from typing import Any
 
 import structlog
 
-_SECRET_KEYS = re.compile(r"(secret|password|token|api[_-]?key|sign(ature)?|authorization)", re.IGNORECASE)
+# Whole key names (or their last `_` part) that hold secrets; `prompt_tokens` and `signal` are not secrets.
+_SECRET_KEYS = re.compile(
+    r"(^|[_-])(secret|api[_-]?secret|password|passphrase|token|api[_-]?key|apikey|signature|sign|authorization)$",
+    re.IGNORECASE,
+)
 _known_secrets: set[str] = set()
 
 
@@ -28,18 +32,45 @@ def redact_text(text: str) -> str:
     return text
 
 
+def redact_value(key: str, value: Any) -> Any:
+    """`value` with secrets masked: by key name, by known secret values, through dicts, lists and tuples."""
+    if _SECRET_KEYS.search(key) and value not in (None, ""):
+        return "***"
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: redact_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(redact_value("", v) for v in value)
+    return value
+
+
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
-        if _SECRET_KEYS.search(key) and value not in (None, ""):
-            event[key] = "***"
-        elif isinstance(value, str):
-            event[key] = redact_text(value)
+        event[key] = redact_value(key, value)
     return event
+
+
+class _RedactingFilter(logging.Filter):
+    """Masks known secret values in standard-library log records (aiohttp, openai, ...)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _known_secrets:
+            record.msg = redact_text(str(record.msg))
+            if record.args:
+                record.args = (
+                    tuple(redact_value("", a) for a in record.args)
+                    if isinstance(record.args, tuple)
+                    else record.args
+                )
+        return True
 
 
 def configure_logging(level: str = "INFO", json: bool = True, stream: Any = None) -> None:
     """Set up structlog for the process: JSON lines (or console), timestamped, secrets redacted."""
     logging.basicConfig(level=level, stream=stream or sys.stderr, format="%(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_RedactingFilter())
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     structlog.configure(
         processors=[
