@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -12,9 +14,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from asym.analytics import to_json_line
-from asym.cli.venue import open_venue
+from asym.cli.venue import open_venue, venue_label
 from asym.market.collector import Collector, CycleResult
 from asym.market.config import CollectorConfig
+from asym.market.sink import StoreSink
+from asym.store import Store, StoreConfig
 
 err = Console(stderr=True)
 
@@ -79,11 +83,17 @@ async def _collect(
     sim_symbols: int,
     seed: int,
     min_turnover: float,
+    db: Path | None = None,
 ) -> None:
     config = CollectorConfig(
         symbols=symbols, cycle_seconds=cycle_seconds, min_turnover_24h=Decimal(str(min_turnover))
     )
-    async with open_venue(venue, symbols=sim_symbols, seed=seed) as v:
+    async with contextlib.AsyncExitStack() as stack:
+        sink = None
+        if db is not None:
+            store = await stack.enter_async_context(await Store.open(StoreConfig(path=str(db))))
+            sink = StoreSink(store, venue_label(venue))
+        v = await stack.enter_async_context(open_venue(venue, symbols=sim_symbols, seed=seed))
         with Progress(
             TextColumn("collecting"),
             BarColumn(),
@@ -97,7 +107,7 @@ async def _collect(
             def tick(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            collector = Collector(v.client, config, progress=tick)
+            collector = Collector(v.client, config, progress=tick, sink=sink)
             try:
                 async for result in collector.run(cycles=1 if once else None):
                     if as_json:
@@ -127,6 +137,7 @@ def register(app: typer.Typer) -> None:
         min_turnover: float = typer.Option(0.0, help="universe filter: minimum 24h turnover in USDT"),
         sim_symbols: int = typer.Option(50, help="with --venue sim: symbols the simulator lists"),
         seed: int = typer.Option(7, help="with --venue sim: the market's seed"),
+        db: Path = typer.Option(None, help="also store every cycle in this DuckDB file"),
     ) -> None:
         """Collect market data and print the enhanced data per symbol."""
         try:
@@ -140,6 +151,7 @@ def register(app: typer.Typer) -> None:
                     sim_symbols,
                     seed,
                     min_turnover,
+                    db,
                 )
             )
         except KeyboardInterrupt:

@@ -7,10 +7,11 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Attach every available sub-command to `app`."""
-    from asym.cli import bench_cmd, collect_cmd, demo_cmd, signals_cmd, sim_cmd
+    from asym.cli import bench_cmd, collect_cmd, demo_cmd, record_cmd, signals_cmd, sim_cmd
 
     sim_cmd.register(app)
     collect_cmd.register(app)
     demo_cmd.register(app)
     bench_cmd.register(app)
     signals_cmd.register(app)
+    record_cmd.register(app)

@@ -34,6 +34,12 @@ def venue_name(spec: str) -> str:
     raise ConfigError(f"--venue must be sim, mainnet, testnet, demo or http://host:port, not {spec!r}")
 
 
+def venue_label(spec: str) -> str:
+    """The venue name stored with market data: sim, bybit (mainnet), bybit-testnet, bybit-demo or custom."""
+    name = venue_name(spec)
+    return {"sim": "sim", "mainnet": "bybit", "testnet": "bybit-testnet", "demo": "bybit"}.get(name, "custom")
+
+
 @asynccontextmanager
 async def open_venue(spec: str, **sim_overrides: Any) -> AsyncIterator[OpenVenue]:
     """Connect to the venue named by `spec`; for `sim`, start an embedded simulator first.
