@@ -28,7 +28,12 @@ from asym.logging import get_logger
 
 _log = get_logger("bybit.ws")
 _FRAME = msgspec.json.Decoder(WsFrame, strict=False)
-_ENCODE = msgspec.json.Encoder().encode
+_ENCODER = msgspec.json.Encoder()
+
+
+def _ENCODE(obj: object) -> str:  # noqa: N802 - kept as the module's encoder name
+    """JSON text frame (Bybit's servers and clients exchange text frames)."""
+    return _ENCODER.encode(obj).decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +161,9 @@ class WsConnection:
                 for t in new:
                     self.topics.pop(t, None)
                 raise
+            except (ConnectionError, TimeoutError):
+                # The socket dropped mid-subscribe: the topics stay registered and are replayed on reconnect.
+                pass
 
     async def unsubscribe(self, topics: list[str]) -> None:
         """Remove topics from the registry and unsubscribe now if connected."""
@@ -192,7 +200,7 @@ class WsConnection:
             fut = asyncio.get_running_loop().create_future()
             self._acks[req_id] = fut
         try:
-            await ws.send_bytes(_ENCODE({"req_id": req_id, "op": op, "args": args}))
+            await ws.send_str(_ENCODE({"req_id": req_id, "op": op, "args": args}))
             if fut is None:
                 return None
             try:
@@ -257,7 +265,7 @@ class WsConnection:
             n = cfg.topics_per_request
             for i in range(0, len(topics), n):
                 # Replay without waiting: the acks arrive through the reader below.
-                await ws.send_bytes(
+                await ws.send_str(
                     _ENCODE(
                         {"req_id": str(next(self._req_ids)), "op": "subscribe", "args": topics[i : i + n]}
                     )
@@ -281,7 +289,7 @@ class WsConnection:
         assert self._creds is not None
         expires = self._wall_ms() + int(self.config.auth_expires_s * 1000)
         sig = sign_ws(self._creds, expires)
-        await ws.send_bytes(
+        await ws.send_str(
             _ENCODE({"req_id": "auth", "op": "auth", "args": [self._creds.api_key.reveal(), expires, sig]})
         )
         deadline = time.monotonic() + self.config.ack_timeout_s
@@ -313,7 +321,7 @@ class WsConnection:
                 await ws.close()
                 return
             with contextlib.suppress(ConnectionError, RuntimeError):
-                await ws.send_bytes(_ENCODE({"req_id": str(next(self._req_ids)), "op": "ping"}))
+                await ws.send_str(_ENCODE({"req_id": str(next(self._req_ids)), "op": "ping"}))
 
     async def _reader(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for msg in ws:

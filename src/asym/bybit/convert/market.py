@@ -106,7 +106,8 @@ def candles(
     rows: list[list[str]], symbol: str, interval: Interval, category: Category, now_ms: int | None = None
 ) -> list[Candle]:
     """Kline rows (newest first on the wire) as Candles oldest first. Rows without volume/turnover (mark,
-    index, premium klines) get zero volume and turnover. A candle still open at `now_ms` is unconfirmed."""
+    index, premium klines) get zero volume and turnover. A candle still open at `now_ms` is unconfirmed;
+    every candle older than the newest row has closed."""
     series_key = (symbol, interval.value, category.value)
     out = _from_last(rows, series_key, interval, now_ms)
     if out is None:
@@ -116,6 +117,13 @@ def candles(
         todo = rows[: len(rows) - len(out)]  # the newest rows not covered by the last response
     append = out.append
     horizon = None if now_ms is None else now_ms - interval.ms
+    # A candle older than the newest one in the response has closed, whatever the local clock says (an
+    # accelerated simulator's market time runs ahead of the wall clock that signing follows); only the
+    # newest candle needs the clock.
+    try:
+        newest_start = int(rows[0][0]) if rows else None
+    except (ValueError, IndexError):
+        newest_start = None
     series = _CANDLE_CACHE.get(series_key)
     if series is None or len(series) > _CANDLE_CACHE_MAX:
         series = _CANDLE_CACHE[series_key] = {}
@@ -124,7 +132,7 @@ def candles(
             start = int(row[0])
         except (ValueError, IndexError):
             raise DataError(f"kline row of {symbol}: start is not an integer: {row[:1]!r}") from None
-        confirmed = horizon is None or start <= horizon
+        confirmed = horizon is None or start <= horizon or (newest_start is not None and start < newest_start)
         hit = series.get(row[0])
         if hit is not None and hit[0] == row and hit[1].confirmed is confirmed:
             append(hit[1])
