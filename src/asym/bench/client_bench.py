@@ -617,3 +617,19 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+async def run_standalone(quick: bool = False) -> dict[str, Any]:
+    """`asym bench client`: start `asym sim serve` in its own process (pinned to core 0 where possible),
+    run every measurement from this process, stop the simulator."""
+    from asym.bench.collect_bench import sim_process
+
+    async with sim_process("--no-rate-limits", "--symbols", "10") as sim:
+        return await run(
+            sim.info["rest_url"],
+            ws_url=sim.info["ws_public_url"],
+            seconds=0.5 if quick else 1.5,
+            rounds=1 if quick else 2,
+            book_repeat=50 if quick else 300,
+            overhead_samples=100 if quick else 300,
+        )

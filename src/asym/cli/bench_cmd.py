@@ -14,22 +14,23 @@ from rich.console import Console
 
 from asym.bench.common import machine_info, write_section
 
-# part -> (module, title); each module has run(quick: bool) (sync or async) and render(results) -> str.
-PARTS: dict[str, tuple[str, str]] = {
-    "sim": ("asym.bench.sim_bench", "Simulator"),
-    "client": ("asym.bench.client_bench", "Bybit client vs ccxt and pybit"),
-    "collect": ("asym.bench.collect_bench", "Data collection"),
-    "analytics": ("asym.bench.analytics_bench", "Enhanced data"),
-    "signals": ("asym.bench.signals_bench", "Signal layer"),
-    "trading": ("asym.bench.trading_bench", "Trading"),
-    "backtest": ("asym.bench.backtest_bench", "Backtesting"),
+# part -> (module, title, entry); the entry takes `quick` (sync or async) and the module has render(results).
+PARTS: dict[str, tuple[str, str, str]] = {
+    "sim": ("asym.bench.sim_bench", "Simulator", "run"),
+    "client": ("asym.bench.client_bench", "Bybit client vs ccxt and pybit", "run_standalone"),
+    "collect": ("asym.bench.collect_bench", "Data collection", "run"),
+    "analytics": ("asym.bench.analytics_bench", "Enhanced data", "run"),
+    "signals": ("asym.bench.signals_bench", "Signal layer", "run"),
+    "trading": ("asym.bench.trading_bench", "Trading", "run"),
+    "backtest": ("asym.bench.backtest_bench", "Backtesting", "run"),
 }
 DEFAULT_OUT = Path("docs/benchmarks.md")
 
 
 async def _run_part(name: str, quick: bool) -> dict[str, Any]:
-    module = importlib.import_module(PARTS[name][0])
-    run = module.run
+    module_name, _, entry = PARTS[name]
+    module = importlib.import_module(module_name)
+    run = getattr(module, entry)
     kwargs = {"quick": quick} if "quick" in inspect.signature(run).parameters else {}
     result = run(**kwargs)
     if inspect.isawaitable(result):
@@ -41,7 +42,7 @@ def run_parts(names: list[str], quick: bool, out: Path) -> None:
     """Run the named parts one after another and write each one's section as soon as it is done."""
     console = Console(stderr=True)
     for name in names:
-        module_name, title = PARTS[name]
+        module_name, title, _ = PARTS[name]
         console.print(f"[bold]bench {name}[/bold] ({module_name}) ...")
         results = asyncio.run(_run_part(name, quick))
         module = importlib.import_module(module_name)
