@@ -7,7 +7,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Attach every available sub-command to `app`."""
-    from asym.cli import bench_cmd, collect_cmd, demo_cmd, record_cmd, signals_cmd, sim_cmd
+    from asym.cli import backtest_cmd, bench_cmd, collect_cmd, demo_cmd, record_cmd, signals_cmd, sim_cmd
 
     sim_cmd.register(app)
     collect_cmd.register(app)
@@ -15,3 +15,4 @@ def register(app: typer.Typer) -> None:
     bench_cmd.register(app)
     signals_cmd.register(app)
     record_cmd.register(app)
+    backtest_cmd.register(app)
