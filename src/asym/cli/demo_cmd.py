@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 
 import typer
 from rich.console import Console
@@ -20,8 +21,8 @@ from asym.market.config import CollectorConfig
 
 
 def _live_table(
-    books: dict[str, MarketStream[OrderBook]],
-    tickers: dict[str, MarketStream[Ticker]],
+    books: Mapping[str, MarketStream[OrderBook]],
+    tickers: Mapping[str, MarketStream[Ticker]],
     elapsed: float,
     total: float,
 ) -> Table:
@@ -54,7 +55,9 @@ async def _demo(seconds: float, symbols: int, speed: float) -> None:
         f"[bold]asym demo[/bold]: embedded Bybit V5 simulator, {symbols} symbols, market time x{speed:g}"
     )
     async with open_venue("sim", symbols=symbols, speed=speed) as v:
-        console.print(f"simulator at {v.simulator.rest_url} (REST) and {v.simulator.ws_public_url} (WS)")
+        sim = v.simulator
+        assert sim is not None  # --venue sim always starts one
+        console.print(f"simulator at {sim.rest_url} (REST) and {sim.ws_public_url} (WS)")
         collector = Collector(v.client, CollectorConfig(max_symbols=10))
         try:
             result = await collector.collect_once()
@@ -62,8 +65,8 @@ async def _demo(seconds: float, symbols: int, speed: float) -> None:
         finally:
             await collector.close()
         watch = [r.symbol for r in result.results[:8]]
-        books = {s: await v.client.stream_orderbook(s, 50) for s in watch}
-        tickers = {s: await v.client.stream_ticker(s) for s in watch}
+        books: dict[str, MarketStream[OrderBook]] = {s: await v.client.stream_orderbook(s, 50) for s in watch}
+        tickers: dict[str, MarketStream[Ticker]] = {s: await v.client.stream_ticker(s) for s in watch}
         start = time.monotonic()
         with Live(_live_table(books, tickers, 0, seconds), console=console, refresh_per_second=4) as live:
             while (elapsed := time.monotonic() - start) < seconds:

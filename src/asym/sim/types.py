@@ -224,7 +224,9 @@ class MarketModel(Protocol):
         """Recent public trades, newest first."""
         ...
 
-    def funding_history(self, symbol: str, start: int | None, end: int | None, limit: int) -> list[FundingRow]:
+    def funding_history(
+        self, symbol: str, start: int | None, end: int | None, limit: int
+    ) -> list[FundingRow]:
         """Settled funding rates newest first (Bybit's funding/history rules)."""
         ...
 
@@ -245,7 +247,7 @@ class MarketModel(Protocol):
         ...
 
 
-class SimRejection(Exception):
+class SimRejection(Exception):  # noqa: N818 - Bybit calls these rejections
     """A business rejection with Bybit's retCode and retMsg (the server answers HTTP 200 with it)."""
 
     def __init__(self, ret_code: int, ret_msg: str) -> None:
