@@ -46,13 +46,15 @@ def run_parts(names: list[str], quick: bool, out: Path) -> None:
         console.print(f"[bold]bench {name}[/bold] ({module_name}) ...")
         results = asyncio.run(_run_part(name, quick))
         module = importlib.import_module(module_name)
+        rendered = module.render(results)
         body = f"## {title}\n\nMeasured {machine_info()}" + (" (quick run)" if quick else "") + "\n\n"
-        body += module.render(results)
+        # A part that writes its own heading and machine line keeps them.
+        body = rendered if rendered.lstrip().startswith("## ") else body + rendered
         write_section(out, name, body)
         raw = out.parent / "bench-results" / f"{name}.json"
         raw.parent.mkdir(parents=True, exist_ok=True)
         raw.write_text(json.dumps(results, indent=1, default=str) + "\n")
-        console.print(module.render(results))
+        console.print(rendered)
 
 
 def register(app: typer.Typer) -> None:
