@@ -17,7 +17,7 @@ setup: $(STAMP)
 
 ## The main job on the embedded simulator (bounded demo).
 demo: $(STAMP)
-	$(BIN)/asym demo
+	$(BIN)/asym run --venue sim --cycles 24 --http 127.0.0.1:0
 
 ## The whole test suite.
 test: $(STAMP)
