@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from asym.bench.common import machine_info, write_section
+from asym.bench.summary import write_summary
 
 # part -> (module, title, entry); the entry takes `quick` (sync or async) and the module has render(results).
 PARTS: dict[str, tuple[str, str, str]] = {
@@ -55,6 +56,7 @@ def run_parts(names: list[str], quick: bool, out: Path) -> None:
         raw.parent.mkdir(parents=True, exist_ok=True)
         raw.write_text(json.dumps(results, indent=1, default=str) + "\n")
         console.print(rendered)
+    write_summary(out)
 
 
 def register(app: typer.Typer) -> None:
