@@ -26,7 +26,8 @@ def register_secret(value: str) -> None:
 
 def redact_text(text: str) -> str:
     """Replace every registered secret inside `text` with ***."""
-    for s in _known_secrets:
+    # Longest first: a secret that contains another must be masked whole, not leave its tail behind.
+    for s in sorted(_known_secrets, key=len, reverse=True):
         if s in text:
             text = text.replace(s, "***")
     return text
