@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import NamedTuple, Protocol
+
+import numpy as np
 
 from asym.analytics.candles import CandleArrays, candles_to_arrays, interval_ms, prepare_candles
 from asym.analytics.components import (
@@ -25,13 +28,13 @@ from asym.analytics.liquidation_risk import liquidation_risk
 from asym.analytics.liquidations import nearby_liquidations
 from asym.analytics.liquidity import BookView, check_book, depth_within_band, liquidity_score, spread_pct
 from asym.analytics.long_short import latest_long_share
-from asym.analytics.market_fields import market_fields
+from asym.analytics.market_fields import MarketFields, market_fields
 from asym.analytics.market_risk import market_risk_score
 from asym.analytics.open_interest import oi_sentiment
 from asym.analytics.quality import Flags, as_float, positive
 from asym.analytics.technical import technical_indicators
-from asym.analytics.types import EnhancedData
-from asym.domain import Ticker
+from asym.analytics.types import EnhancedData, FundingSentiment, TechnicalIndicators
+from asym.domain import Liquidation, LongShortRatio, OpenInterest, Ticker
 
 
 def _usable_candles(
@@ -130,36 +133,129 @@ def compute_enhanced(inputs: AssetInputs, config: AnalyticsConfig = DEFAULT_CONF
         view = None
 
     bid, ask = _bid_ask(view, ticker, flags)
+    depth = depth_within_band(view, config.depth_band_pct) if view is not None else None
+    return finish_enhanced(
+        Recorded(
+            inputs.symbol,
+            inputs.now_ms,
+            inputs.open_interest_history,
+            inputs.long_short_history,
+            inputs.liquidations,
+        ),
+        config,
+        flags,
+        ticker,
+        fields,
+        bid,
+        ask,
+        depth,
+        view.levels if view is not None else 0,
+        _StepParts(inputs, candles, config),
+    )
+
+
+class Recorded(NamedTuple):
+    """Symbol, snapshot time and the recorded histories `finish_enhanced` reads."""
+
+    symbol: str
+    now_ms: int
+    open_interest_history: Sequence[OpenInterest] | None
+    long_short_history: Sequence[LongShortRatio] | None
+    liquidations: Sequence[Liquidation] | None
+
+
+class EnhancedParts(Protocol):
+    """The parts of an enhanced snapshot that a time-series batch computes ahead (`asym.analytics.series`);
+    `compute_enhanced` computes them from its inputs. Each adds the flags its computation raises."""
+
+    def technical(self, flags: Flags) -> TechnicalIndicators | None:
+        """The technical indicators (flags: candles_short:<interval>)."""
+        ...
+
+    def funding_history(self, flags: Flags) -> np.ndarray | None:
+        """Settled rates as floats, oldest first (flags: funding_history_missing/_invalid)."""
+        ...
+
+    def funding(self, rate: Decimal, interval_hours: float, history: np.ndarray | None) -> FundingSentiment:
+        """The funding sentiment of the current rate against `history`."""
+        ...
+
+    def price_sets(self) -> list[tuple[CandleArrays, int]]:
+        """Usable candle sets with their interval in ms, finest first (prices the OI window)."""
+        ...
+
+
+class _StepParts:
+    """The parts computed from one snapshot's inputs (the live path)."""
+
+    __slots__ = ("candles", "config", "inputs")
+
+    def __init__(
+        self, inputs: AssetInputs, candles: dict[str, tuple[CandleArrays, int]], config: AnalyticsConfig
+    ) -> None:
+        self.inputs = inputs
+        self.candles = candles
+        self.config = config
+
+    def technical(self, flags: Flags) -> TechnicalIndicators | None:
+        return technical_indicators(self.candles, self.config, flags)
+
+    def funding_history(self, flags: Flags) -> np.ndarray | None:
+        i = self.inputs
+        return clean_history(i.funding_history, i.symbol, i.now_ms, flags, self.config.funding_rate_max_abs)
+
+    def funding(self, rate: Decimal, interval_hours: float, history: np.ndarray | None) -> FundingSentiment:
+        return funding_sentiment(rate, interval_hours, history, self.config)
+
+    def price_sets(self) -> list[tuple[CandleArrays, int]]:
+        return sorted(self.candles.values(), key=lambda v: v[1])
+
+
+def finish_enhanced(
+    inputs: Recorded,
+    config: AnalyticsConfig,
+    flags: Flags,
+    ticker: Ticker | None,
+    fields: MarketFields,
+    bid: Decimal | None,
+    ask: Decimal | None,
+    depth: float | None,
+    book_levels: int,
+    parts: EnhancedParts,
+) -> EnhancedData:
+    """Everything after the price, book and bid/ask are resolved: liquidity, indicators, funding, open
+    interest, long/short, liquidations, risk; the one composition both the per-snapshot and the series
+    path use."""
+    price = fields.last_price
     spread = spread_pct(bid, ask) if bid is not None and ask is not None else None
     if spread is None:
         flags.add("bid_ask_missing")
     turnover = as_float(fields.turnover_24h)
     if turnover is None and ticker is not None and "bad_value:turnover_24h" not in flags:
         flags.add("turnover_missing")
-    depth = depth_within_band(view, config.depth_band_pct) if view is not None else None
     liq_score = (
         liquidity_score(depth, spread, turnover, config)
         if depth is not None and spread is not None and turnover is not None
         else None
     )
 
-    tech = technical_indicators(candles, config, flags)
+    tech = parts.technical(flags)
 
     interval_h = fields.funding_interval_hours or config.funding_default_interval_hours
-    history = clean_history(
-        inputs.funding_history, inputs.symbol, inputs.now_ms, flags, config.funding_rate_max_abs
-    )
+    history = parts.funding_history(flags)
     funding = None
     if fields.funding_rate is None:
         if ticker is not None and "bad_value:funding_rate" not in flags:
             flags.add("funding_rate_missing")
     else:
-        funding = funding_sentiment(fields.funding_rate, interval_h, history, config)
+        funding = parts.funding(fields.funding_rate, interval_h, history)
         if funding.zscore is None and history is not None:
             flags.add("funding_history_short")
 
-    price_sets = sorted(candles.values(), key=lambda v: v[1])
-    oi = oi_sentiment(inputs.open_interest_history, inputs.symbol, inputs.now_ms, price_sets, config, flags)
+    oi_history = inputs.open_interest_history
+    # oi_sentiment reads prices only for a non-empty history: the series path builds them only then.
+    price_sets = parts.price_sets() if oi_history else []
+    oi = oi_sentiment(oi_history, inputs.symbol, inputs.now_ms, price_sets, config, flags)
     long_share = latest_long_share(inputs.long_short_history, inputs.symbol, inputs.now_ms, config, flags)
     nearby = (
         nearby_liquidations(inputs.liquidations, inputs.symbol, price, inputs.now_ms, config, flags)
@@ -213,7 +309,7 @@ def compute_enhanced(inputs: AssetInputs, config: AnalyticsConfig = DEFAULT_CONF
         market_risk_score=risk,
         spread_pct=spread,
         nearby_liquidations=nearby,
-        order_book_depth=view.levels if view is not None else 0,
+        order_book_depth=book_levels,
         technical_indicators=tech,
         quality_flags=flags.as_tuple(),
     )

@@ -80,13 +80,28 @@ def clean_history(
     return rates[keep][order]
 
 
-def funding_zscore(rate: float, history: np.ndarray | None, config: AnalyticsConfig) -> float | None:
-    """z-score of `rate` against the last funding_history_window settled rates, or None if too few."""
+def history_stats(history: np.ndarray | None, config: AnalyticsConfig) -> tuple[float, float] | None:
+    """(mean, population std) of the last funding_history_window settled rates; None below
+    funding_min_history (the z-score is then None)."""
     if history is None or len(history) < config.funding_min_history:
         return None
     h = history[-config.funding_history_window :]
-    std = max(float(np.std(h)), config.funding_zscore_std_floor)
-    return (rate - float(np.mean(h))) / std
+    return float(np.mean(h)), float(np.std(h))
+
+
+def zscore_from_stats(
+    rate: float, stats: tuple[float, float] | None, config: AnalyticsConfig
+) -> float | None:
+    """(rate - mean) / max(std, funding_zscore_std_floor), or None without stats."""
+    if stats is None:
+        return None
+    mean, sd = stats
+    return (rate - mean) / max(sd, config.funding_zscore_std_floor)
+
+
+def funding_zscore(rate: float, history: np.ndarray | None, config: AnalyticsConfig) -> float | None:
+    """z-score of `rate` against the last funding_history_window settled rates, or None if too few."""
+    return zscore_from_stats(rate, history_stats(history, config), config)
 
 
 def funding_sentiment(
@@ -96,11 +111,18 @@ def funding_sentiment(
     config: AnalyticsConfig,
 ) -> FundingSentiment:
     """The FundingSentiment of the current (validated, finite) rate."""
+    return sentiment_from_stats(rate, interval_hours, history_stats(history, config), config)
+
+
+def sentiment_from_stats(
+    rate: Decimal, interval_hours: float, stats: tuple[float, float] | None, config: AnalyticsConfig
+) -> FundingSentiment:
+    """funding_sentiment with the history's (mean, std) already known (`history_stats`)."""
     r = float(rate)
     return FundingSentiment(
         rate=rate,
         direction=funding_direction(rate),
-        zscore=funding_zscore(r, history, config),
+        zscore=zscore_from_stats(r, stats, config),
         pressure=funding_pressure(rate_per_8h(r, interval_hours), config),
         annualized_pct=annualized_pct(r, interval_hours),
     )

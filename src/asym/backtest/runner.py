@@ -29,12 +29,11 @@ import msgspec
 from asym.analytics import AnalyticsConfig
 from asym.analytics.types import EnhancedData
 from asym.backtest.ai import check_cutoff, is_ai, parse_cutoff
-from asym.backtest.bars import BarMarket
 from asym.backtest.clock import SimClock
 from asym.backtest.config import BacktestConfig
 from asym.backtest.data import MarketData, load_data
-from asym.backtest.inputs import analytics_config_for, step_times
-from asym.backtest.precompute import Series, compute_all
+from asym.backtest.inputs import analytics_config_for, bar_market, step_times
+from asym.backtest.precompute import Series, compute_all, fingerprint
 from asym.backtest.venue import CoreVenue
 from asym.domain import Execution, WalletBalance
 from asym.errors import ConfigError, DataError
@@ -240,7 +239,7 @@ def _model(cfg: BacktestConfig, out_dir: Path | None, ledger: UsageLedger) -> Si
 
 def _market(cfg: BacktestConfig, data: MarketData) -> MarketModel:
     if cfg.execution_model == "bars":
-        return BarMarket(data, cfg.start_ms, cfg.seed)
+        return bar_market(data, cfg.start_ms, cfg.seed)  # the venue series the enhanced data built
     from asym.sim.config import SimConfig
     from asym.sim.market import Market
 
@@ -353,7 +352,7 @@ async def run_backtest(
         wallet=await venue.get_wallet(),
         symbols=list(data.names),
         analytics=changes,
-        fingerprint=data.fingerprint(),
+        fingerprint=fingerprint(data),
         warnings=warnings,
         model_usage={k: msgspec.to_builtins(v) for k, v in ledger.snapshot().items()},
         timings=timings,
