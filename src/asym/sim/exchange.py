@@ -50,6 +50,7 @@ class SimExchange:
         min_sync_interval_s: float | None = None,
     ) -> None:
         self.config = config
+        own_clock = clock is None
         if clock is None:
             start_ms = config.start_ms
             if market is None:
@@ -64,6 +65,11 @@ class SimExchange:
             from asym.sim.market import Market
 
             market = Market(config, start)
+        market_start = getattr(market, "start_ms", start)
+        if own_clock and market_start != start:
+            # The market moved the start (a start_ms outside a replay): run the clock from the market's.
+            self.clock = AcceleratedClock(config.speed, market_start)
+            start = market_start
         if engine is None:
             from asym.sim.engine import Engine
 

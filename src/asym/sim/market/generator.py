@@ -11,6 +11,7 @@ continuous across midnight. See docs/simulator-market.md for the equations and t
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -96,6 +97,8 @@ class _ChainDay:
     jump_sizes: np.ndarray
     sv_start: float
     """Intraday log-vol state at 00:00 (stationary draw; the previous day's path is bridged to it)."""
+    total_return: float
+    """diff_return plus the day's jumps: the sum of the day's minute returns."""
 
 
 class Component:
@@ -136,22 +139,27 @@ class Component:
         mags = np.minimum(p.jump_min * (1.0 - rng.random(total)) ** (-1.0 / p.jump_tail), p.jump_cap)
         signs = np.where(rng.random(total) < 0.5, -1.0, 1.0)
         sv0 = p.sv_sd * rng.standard_normal(n)
-        k = 0
-        for j in range(n):
-            self._h = p.regime_rho * self._h + math.sqrt(1 - p.regime_rho**2) * p.regime_sd * float(eps[j])
-            vol = p.sigma_minute * math.exp(self._h - p.regime_sd**2) * WEEKDAY_VOL[weekday(d0 + j)]
-            c = int(counts[j])
-            order = np.argsort(minutes[k : k + c], kind="stable")
-            mins = minutes[k : k + c][order]
-            sizes = signs[k : k + c][order] * mags[k : k + c][order] * vol * SEASON_VOL[mins]
-            k += c
-            diff_return = vol * math.sqrt(DAY_MINUTES) * float(t6[j])
-            self._chain.append(_ChainDay(vol, diff_return, mins, sizes, float(sv0[j])))
+        vols: list[float] = []
+        for j, e in enumerate(eps.tolist()):
+            self._h = p.regime_rho * self._h + math.sqrt(1 - p.regime_rho**2) * p.regime_sd * e
+            vols.append(p.sigma_minute * math.exp(self._h - p.regime_sd**2) * WEEKDAY_VOL[weekday(d0 + j)])
+        # Every day's jumps in minute order at once (a stable sort within each day, as day by day).
+        day_of = np.repeat(np.arange(n), counts)
+        order = np.lexsort((minutes, day_of))
+        mins_all = minutes[order]
+        sizes_all = signs[order] * mags[order] * np.asarray(vols)[day_of[order]] * SEASON_VOL[mins_all]
+        cuts = np.cumsum(counts)[:-1]
+        mins_days = np.split(mins_all, cuts)
+        size_days = np.split(sizes_all, cuts)
+        for j, (vol, t, sv) in enumerate(zip(vols, t6.tolist(), sv0.tolist(), strict=True)):
+            diff_return = vol * math.sqrt(DAY_MINUTES) * t
+            sizes = size_days[j]
+            total_return = diff_return + float(sizes.sum())
+            self._chain.append(_ChainDay(vol, diff_return, mins_days[j], sizes, sv, total_return))
 
     def day_total_return(self, day: int) -> float:
         """Sum of the minute log returns of `day`."""
-        c = self.chain(day)
-        return c.diff_return + float(c.jump_sizes.sum())
+        return self.chain(day).total_return
 
     def day(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """(minute log returns, minute sigma) of `day`; cached, deterministic."""
@@ -195,22 +203,35 @@ def garch_multiplier(z: np.ndarray, alpha: float, beta: float) -> np.ndarray:
     return np.exp(log_a) * (1.0 + omega * acc)
 
 
+@functools.lru_cache(maxsize=64)
+def _powers(phi: float, n: int) -> np.ndarray:
+    """phi^1 .. phi^n (read-only: shared by every series with this persistence)."""
+    out = phi ** np.arange(1, n + 1, dtype=np.float64)
+    out.flags.writeable = False
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def bridge_weights(n: int, tau: float) -> np.ndarray:
+    """Weights of the end correction of a bridged OU path over n steps (read-only, shared)."""
+    t = np.arange(1, n + 1, dtype=np.float64)
+    w = np.exp((t - n) / tau) * (1.0 - np.exp(-2.0 * t / tau)) / (1.0 - math.exp(-2.0 * n / tau))
+    w.flags.writeable = False
+    return w
+
+
 def ar1(x0: float, phi: float, u: np.ndarray) -> np.ndarray:
     """x_t = phi * x_(t-1) + u_t for t = 0..n-1 (x_(-1) = x0), without a Python loop (needs phi^-n finite)."""
-    n = u.size
-    powers = phi ** np.arange(1, n + 1, dtype=np.float64)
+    powers = _powers(phi, u.size)
     return powers * (x0 + np.cumsum(u / powers))
 
 
 def ou_bridge(x0: float, x_end: float, tau: float, sd: float, eps: np.ndarray) -> np.ndarray:
     """A stationary OU path (time scale tau, sd) from x0, corrected to reach x_end after the last step;
     the correction sinh(t/tau)/sinh(n/tau) only acts near the end, so the path stays an OU elsewhere."""
-    n = eps.size
     phi = math.exp(-1.0 / tau)
     x = ar1(x0, phi, math.sqrt(1.0 - phi * phi) * sd * eps)
-    t = np.arange(1, n + 1, dtype=np.float64)
-    w = np.exp((t - n) / tau) * (1.0 - np.exp(-2.0 * t / tau)) / (1.0 - math.exp(-2.0 * n / tau))
-    return x + (x_end - x[-1]) * w
+    return x + (x_end - x[-1]) * bridge_weights(eps.size, tau)
 
 
 @dataclass(frozen=True, slots=True)

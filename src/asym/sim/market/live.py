@@ -23,6 +23,7 @@ from asym.sim.market.trades import STEP_MS, STEPS_PER_MINUTE, MinuteTrades, make
 from asym.sim.types import TradeEvent
 
 MINUTE_MS = 60_000
+_NO_FLOATS = np.zeros(0)
 KEEP_MINUTES = 6
 """Minute details (paths, trades) kept after emission, for recent trades and books."""
 MAX_PENDING_MINUTES = 60
@@ -152,13 +153,14 @@ class LiveSymbol:
         a = max(self.series.first_minute, self.m0 - SEED_HISTORY_MINUTES)
         if a >= self.m0:
             return
-        arr = self.base_minutes(a, self.m0)
+        arr = self.base_minutes(a, self.m0, aux=False)
         blk = self.series.block(self.m0 // DAY_MINUTES)
         share = float(blk.buy_ratio[self.m0 % DAY_MINUTES])
         self.crowd.seed_from_history(arr.open, arr.low, arr.high, share, self.rng)
 
-    def base_minutes(self, a: int, b: int) -> MinuteArrays:
-        """Base-series minutes [a, b) (before the live start: the history)."""
+    def base_minutes(self, a: int, b: int, aux: bool = True) -> MinuteArrays:
+        """Base-series minutes [a, b) (before the live start: the history). Without `aux` the premium and
+        index-noise columns are left empty (candles alone: their days need no auxiliary series)."""
         parts: list[tuple[np.ndarray, ...]] = []
         m = a
         prev_prem = 0.0
@@ -167,24 +169,35 @@ class LiveSymbol:
             blk = self.series.block(day)
             i = m - day * DAY_MINUTES
             j = min(DAY_MINUTES, i + (b - m))
-            if m == a:
+            if aux and m == a:
                 prev_prem = float(blk.premium[i - 1]) if i > 0 else float(blk.premium[0])
-            parts.append(
-                (
-                    blk.open[i:j],
-                    blk.high[i:j],
-                    blk.low[i:j],
-                    blk.close[i:j],
-                    blk.volume[i:j],
-                    blk.turnover[i:j],
-                    blk.premium[i:j],
-                    blk.index_noise[i:j],
-                )
+            cols = (
+                blk.open[i:j],
+                blk.high[i:j],
+                blk.low[i:j],
+                blk.close[i:j],
+                blk.volume[i:j],
+                blk.turnover[i:j],
             )
+            parts.append((*cols, blk.premium[i:j], blk.index_noise[i:j]) if aux else cols)
             m += j - i
-        cols = [np.concatenate([p[k] for p in parts]) for k in range(8)] if parts else [np.zeros(0)] * 8
+        width = 8 if aux else 6
+        cols_out = (
+            [np.concatenate([p[k] for p in parts]) for k in range(width)] if parts else [np.zeros(0)] * width
+        )
+        if not aux:
+            cols_out += [_NO_FLOATS, _NO_FLOATS]
         return MinuteArrays(
-            a, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], prev_prem
+            a,
+            cols_out[0],
+            cols_out[1],
+            cols_out[2],
+            cols_out[3],
+            cols_out[4],
+            cols_out[5],
+            cols_out[6],
+            cols_out[7],
+            prev_prem,
         )
 
     def ensure(self, minute: int) -> None:
@@ -330,15 +343,15 @@ class LiveSymbol:
         k = min(STEPS_PER_MINUTE - 1, (t - m * MINUTE_MS) // STEP_MS)
         return int(d.path[k]), bool(d.up[k]), d.level
 
-    def minute_arrays(self, a: int, b: int, t: int) -> MinuteArrays:
+    def minute_arrays(self, a: int, b: int, t: int, aux: bool = True) -> MinuteArrays:
         """Minutes [a, b): history from the base series, live minutes computed, and the minute holding t
-        as the open candle (its trades up to t)."""
+        as the open candle (its trades up to t). Without `aux`: candles only (see base_minutes)."""
         now_m = t // MINUTE_MS
         b = min(b, now_m + 1)
         if a >= b:
             z = np.zeros(0, dtype=np.int64)
             return MinuteArrays(a, z, z, z, z, z, z, np.zeros(0), np.zeros(0), 0.0)
-        base = self.base_minutes(a, b)
+        base = self.base_minutes(a, b, aux)
         if b <= self.m0:
             return base
         self.ensure(now_m)
@@ -377,7 +390,7 @@ class LiveSymbol:
         if self._window is not None and self._window[0] == m:
             return self._window[1]
         a = max(m - 1439, self.series.first_minute)
-        arr = self.minute_arrays(a, m, m * MINUTE_MS) if m > a else None
+        arr = self.minute_arrays(a, m, m * MINUTE_MS, aux=False) if m > a else None
         if arr is None or arr.open.size == 0:
             stats = WindowStats(0, 0, 0, 1 << 62, 0, 0)
         else:

@@ -7,8 +7,8 @@ first time any method touches it (instruments() does not). Deterministic: everyt
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
+from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
@@ -17,11 +17,10 @@ from asym.domain import Interval, PeriodInterval, RiskLimitTier, Side
 from asym.errors import ConfigError
 from asym.sim.config import SimConfig
 from asym.sim.market import funding as fund
-from asym.sim.market.book import MAX_DEPTH, BookGrid
+from asym.sim.market.book import BookGrid
 from asym.sim.market.generator import DAY_MINUTES
 from asym.sim.market.history import (
     MINUTE_MS,
-    MinuteArrays,
     aggregate,
     next_start,
     period_rows,
@@ -29,7 +28,9 @@ from asym.sim.market.history import (
 )
 from asym.sim.market.instruments import SymbolProfile, build_universe, make_instrument, risk_limit_tiers
 from asym.sim.market.live import LiveSymbol, MinuteDetail, SymbolContext
+from asym.sim.market.quotes import BookBatch, Quotes, TickerRaw, to_step, turnover_decimal
 from asym.sim.market.series import BaseSeries
+from asym.sim.market.ticker import TickerMinute
 from asym.sim.market.trades import TICK_DIRECTIONS, MinuteTrades, trade_ids
 from asym.sim.market.universe import GeneratedUniverse
 from asym.sim.types import (
@@ -73,7 +74,7 @@ def default_start_ms(config: SimConfig, now_ms: int) -> int:
 class _Symbol:
     """A touched symbol: its series, context and live state."""
 
-    __slots__ = ("ctx", "grid", "inst", "live", "profile", "series")
+    __slots__ = ("ctx", "grid", "inst", "live", "memo", "profile", "row", "series", "tm")
 
     def __init__(
         self,
@@ -89,6 +90,26 @@ class _Symbol:
         self.ctx = ctx
         self.live = live
         self.grid = BookGrid(ctx.book)
+        self.row = -1
+        """Row in the market's BookPool (-1: not yet batched)."""
+        self.tm: TickerMinute | None = None
+        self.memo: tuple[int, int, Decimal, Decimal] | None = None
+        """(volume, turnover) of the last ticker and their Decimals (they change only with trades)."""
+
+
+@dataclass(slots=True)
+class KlineTable:
+    """Candles newest first as integer columns: prices in ticks (premium candles: rates in 1e-6 units),
+    volume in qty steps and turnover in ticks x steps (trade candles only, else empty)."""
+
+    kind: str
+    start: list[int]
+    open: list[int]
+    high: list[int]
+    low: list[int]
+    close: list[int]
+    volume: list[int]
+    turnover: list[int]
 
 
 class Market:
@@ -118,8 +139,7 @@ class Market:
         self._order = [p.symbol for p in profiles]
         self._instruments: dict[str, SimInstrument] = {}
         self._symbols: dict[str, _Symbol] = {}
-        self._book_cache: dict[str, tuple[int, BookView]] = {}
-        self._ticker_cache: dict[str, tuple[int, TickerView]] = {}
+        self._quotes = Quotes(self)
         self._funding_cache: dict[tuple[str, int], Decimal] = {}
 
     # ---- universe -----------------------------------------------------------------------------
@@ -152,6 +172,10 @@ class Market:
     def now_ms(self) -> int:
         """The market time the model has been advanced to."""
         return self._now
+
+    def built(self, symbol: str) -> bool:
+        """Whether `symbol`'s model exists (its first touch, which builds history, is done)."""
+        return symbol in self._symbols
 
     def active_symbols(self) -> list[str]:
         """Symbols touched so far, in universe order."""
@@ -251,106 +275,42 @@ class Market:
     def book(self, symbol: str, depth: int) -> BookView:
         """The current book, up to `depth` levels per side (more than 500 gives 500; below 1 is a
         ValueError). The lists are fresh copies (callers may mutate them)."""
-        if depth < 1:
-            raise ValueError(f"depth must be at least 1, got {depth}")
-        depth = min(depth, MAX_DEPTH)
-        s = self._sym(symbol)
-        t = self._now
-        step = t // 100
-        hit = self._book_cache.get(symbol)
-        if hit is None or hit[0] != step or (len(hit[1].bids) < depth and len(hit[1].bids) < MAX_DEPTH):
-            view = self._build_book(s, t, max(depth, 50) if depth <= 50 else depth)
-            self._book_cache[symbol] = (step, view)
-        else:
-            view = hit[1]
-        return BookView(
-            symbol=symbol,
-            bids=view.bids[:depth],
-            asks=view.asks[:depth],
-            update_id=view.update_id,
-            seq=view.seq,
-            ts=t,
-            cts=view.cts,
-        )
+        return self._quotes.book(symbol, depth)
 
-    def _build_book(self, s: _Symbol, t: int, depth: int) -> BookView:
-        live = s.live
-        ref, up, level = live.book_state(t)
-        step_ms = t // 100 * 100
-        bids, asks = s.grid.build(ref, up, level, step_ms, min(depth, 500))
-        return BookView(
-            symbol=s.ctx.symbol,
-            bids=bids,
-            asks=asks,
-            update_id=1 + live.step_index(t),
-            seq=live.seq_at(t),
-            ts=t,
-            cts=step_ms,
-        )
+    def books(self, symbols: list[str], depth: int) -> BookBatch:
+        """The current books of `symbols`, up to `depth` (1..50) levels per side, built in one vectorised
+        pass (the WebSocket publisher's path: hundreds of symbols per 100 ms step). Equal to `book()`."""
+        return self._quotes.books(symbols, depth)
+
+    def prime_tops(self, symbols: list[str]) -> None:
+        """Build, in one batch, the top of book of those `symbols` whose book this 100 ms step has not
+        built yet (tickers of many symbols read their bid1/ask1 from it)."""
+        self._quotes.prime_tops(symbols)
 
     def ticker(self, symbol: str) -> TickerView:
         """The current ticker (cached per 100 ms step)."""
-        s = self._sym(symbol)
-        t = self._now
-        step = t // 100
-        hit = self._ticker_cache.get(symbol)
-        if hit is not None and hit[0] == step:
-            return hit[1]
-        tv = self._build_ticker(s, t)
-        self._ticker_cache[symbol] = (step, tv)
-        return tv
+        return self._quotes.ticker(symbol)
 
-    def _build_ticker(self, s: _Symbol, t: int) -> TickerView:
-        live = s.live
-        m = t // MINUTE_MS
-        last, tick_dir, _ = live.last_trade(t)
-        _, _, mf, xf = live.price_factors(m)
-        book = self.book(s.ctx.symbol, 1)
-        w = live.window_stats(m)
-        # The open minute so far (its trades up to t) completes the rolling 24 h window.
-        d = live.detail(m)
-        j = live.trades_upto(d, t)
-        pr = d.trades.price[:j]
-        hi = max(w.high, int(pr.max())) if j else w.high
-        lo = min(w.low, int(pr.min())) if j else w.low
-        vol = w.volume + (int(d.trades.size[:j].sum()) if j else 0)
-        turn = w.turnover + (int((pr * d.trades.size[:j]).sum()) if j else 0)
-        if hi <= 0:
-            hi = lo = last
-        step = s.inst.qty.step
-        return TickerView(
-            symbol=s.ctx.symbol,
-            ts=t,
-            last=last,
-            mark=max(1, round(last * mf)),
-            index=max(1, round(last * xf)),
-            bid1=book.bids[0][0],
-            bid1_size=book.bids[0][1],
-            ask1=book.asks[0][0],
-            ask1_size=book.asks[0][1],
-            prev_price_24h=w.prev_24h or last,
-            high_24h=max(hi, last),
-            low_24h=min(lo, last),
-            prev_price_1h=w.prev_1h or last,
-            volume_24h=s.inst.qty.to_decimal(vol),
-            turnover_24h=_turnover(s.inst, turn),
-            open_interest=_to_step(live.open_interest(t), step),
-            funding_rate=self._predicted_rate(s, t),
-            next_funding_time=fund.next_settlement(t),
-            funding_interval_hours=8,
-            funding_cap=s.profile.funding_cap,
-            tick_direction=TICK_DIRECTIONS[tick_dir],
-            cs=live.seq_at(t),
-        )
+    def ticker_raw(self, symbol: str) -> TickerRaw:
+        """The current ticker as integers (what `ticker` holds as Decimals; cached per 100 ms step)."""
+        return self._quotes.ticker_raw(symbol)
 
     # ---- funding --------------------------------------------------------------------------------
 
     def _premiums(self, s: _Symbol, a: int, b: int) -> np.ndarray:
-        """Minute premiums over minutes [a, b)."""
+        """Minute premiums over minutes [a, b) (from the days' premiums alone: no candles needed)."""
         a = max(a, s.series.first_minute)
         if b <= a:
             return np.zeros(0)
-        return s.live.base_minutes(a, b).premium
+        parts = []
+        m = a
+        while m < b:
+            day = m // DAY_MINUTES
+            i = m - day * DAY_MINUTES
+            j = min(DAY_MINUTES, i + (b - m))
+            parts.append(s.series.premium(day)[i:j])
+            m += j - i
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def _settled_rate(self, s: _Symbol, t: int) -> Decimal:
         key = (s.ctx.symbol, t)
@@ -394,20 +354,67 @@ class Market:
         self, symbol: str, interval: Interval, start: int | None, end: int | None, limit: int, kind: str
     ) -> list[KlineRow] | list[PremiumRow]:
         """Candles newest first (Bybit's range rules, see asym.sim.market.history)."""
+        table = self.kline_table(symbol, interval, start, end, limit, kind)
+        n = len(table.start)
+        if kind == PriceKind.PREMIUM:
+            q = _PREMIUM_Q
+
+            def dec(x: int) -> Decimal:
+                return (Decimal(x) * q).quantize(q)
+
+            return [
+                PremiumRow(
+                    start=table.start[i],
+                    open=dec(table.open[i]),
+                    high=dec(table.high[i]),
+                    low=dec(table.low[i]),
+                    close=dec(table.close[i]),
+                )
+                for i in range(n)
+            ]
+        inst = self._sym(symbol).inst
+        trade = kind == PriceKind.TRADE
+        return [
+            KlineRow(
+                start=table.start[i],
+                open=table.open[i],
+                high=table.high[i],
+                low=table.low[i],
+                close=table.close[i],
+                volume=inst.qty.to_decimal(table.volume[i]) if trade else _ZERO,
+                turnover=turnover_decimal(inst, table.turnover[i]) if trade else _ZERO,
+            )
+            for i in range(n)
+        ]
+
+    def kline_table(
+        self, symbol: str, interval: Interval, start: int | None, end: int | None, limit: int, kind: str
+    ) -> KlineTable:
+        """`klines` as integer columns, newest first (what the server formats without Decimals)."""
         s = self._sym(symbol)
         t = self._now
         data_first = s.series.first_minute * MINUTE_MS
         starts = select_starts(interval, data_first, t, start, end, limit)
+        if kind not in (PriceKind.TRADE, PriceKind.MARK, PriceKind.INDEX, PriceKind.PREMIUM):
+            raise ValueError(f"unknown kline kind {kind!r}")
         if not starts:
-            return []
+            return KlineTable(kind, [], [], [], [], [], [], [])
         a = max(starts[0] // MINUTE_MS, s.series.first_minute)
         b = min(next_start(starts[-1], interval) // MINUTE_MS, t // MINUTE_MS + 1)
-        arr = s.live.minute_arrays(a, b, t)
+        arr = s.live.minute_arrays(a, b, t, aux=kind != PriceKind.TRADE)
         if kind == PriceKind.PREMIUM:
-            return self._premium_klines(starts, interval, arr)
-        if kind == PriceKind.TRADE:
+            p = arr.premium
+            if p.size == 0:
+                return KlineTable(kind, [], [], [], [], [], [], [])
+            prev = np.concatenate(([arr.prev_premium], p[:-1]))
+            # Fixed-point integers (1e-6) so that aggregation is exact and the strings stay stable.
+            scale = 1_000_000
+            o = np.rint(prev * scale).astype(np.int64)
+            c = np.rint(p * scale).astype(np.int64)
+            h, lo = np.maximum(o, c), np.minimum(o, c)
+        elif kind == PriceKind.TRADE:
             o, h, lo, c = arr.open, arr.high, arr.low, arr.close
-        elif kind in (PriceKind.MARK, PriceKind.INDEX):
+        else:
             b_ = arr.premium
             e_ = arr.index_noise
             f = (1.0 + b_) / (1.0 + b_ + e_) if kind == PriceKind.MARK else 1.0 / (1.0 + b_ + e_)
@@ -415,49 +422,18 @@ class Market:
                 np.maximum(1, np.rint(x * f)).astype(np.int64)
                 for x in (arr.open, arr.high, arr.low, arr.close)
             )
-        else:
-            raise ValueError(f"unknown kline kind {kind!r}")
         agg = aggregate(starts, interval, arr, o, h, lo, c)
         trade = kind == PriceKind.TRADE
-        rows = [
-            KlineRow(
-                start=agg.starts[i],
-                open=int(agg.open[i]),
-                high=int(agg.high[i]),
-                low=int(agg.low[i]),
-                close=int(agg.close[i]),
-                volume=s.inst.qty.to_decimal(int(agg.volume[i])) if trade else _ZERO,
-                turnover=_turnover(s.inst, int(agg.turnover[i])) if trade else _ZERO,
-            )
-            for i in range(len(agg.starts) - 1, -1, -1)
-        ]
-        return rows
-
-    def _premium_klines(self, starts: list[int], interval: Interval, arr: MinuteArrays) -> list[PremiumRow]:
-        b = arr.premium
-        if b.size == 0:
-            return []
-        prev = np.concatenate(([arr.prev_premium], b[:-1]))
-        # Fixed-point integers (1e-6) so that aggregation is exact and the strings stay stable.
-        scale = 1_000_000
-        o = np.rint(prev * scale).astype(np.int64)
-        c = np.rint(b * scale).astype(np.int64)
-        agg = aggregate(starts, interval, arr, o, np.maximum(o, c), np.minimum(o, c), c)
-        q = _PREMIUM_Q
-
-        def dec(x: int) -> Decimal:
-            return (Decimal(int(x)) * q).quantize(q)
-
-        return [
-            PremiumRow(
-                start=agg.starts[i],
-                open=dec(agg.open[i]),
-                high=dec(agg.high[i]),
-                low=dec(agg.low[i]),
-                close=dec(agg.close[i]),
-            )
-            for i in range(len(agg.starts) - 1, -1, -1)
-        ]
+        return KlineTable(
+            kind,
+            agg.starts[::-1],
+            agg.open[::-1].tolist(),
+            agg.high[::-1].tolist(),
+            agg.low[::-1].tolist(),
+            agg.close[::-1].tolist(),
+            agg.volume[::-1].tolist() if trade else [],
+            agg.turnover[::-1].tolist() if trade else [],
+        )
 
     def recent_trades(self, symbol: str, limit: int) -> list[TradeEvent]:
         """Recent public trades, newest first (the model keeps the last 6 minutes: ~1,500 BTC trades)."""
@@ -490,7 +466,7 @@ class Market:
         out: list[OpenInterestRow] = []
         for ts in rows:
             oi = s.live.oi_at_close(ts // MINUTE_MS - 1)
-            out.append(OpenInterestRow(ts=ts, open_interest=_to_step(oi, step)))
+            out.append(OpenInterestRow(ts=ts, open_interest=to_step(oi, step)))
         return out
 
     def account_ratio(
@@ -557,18 +533,3 @@ def _trade_events(
             strict=True,
         )
     ]
-
-
-def _turnover(inst: SimInstrument, units: int) -> Decimal:
-    """Exact quote turnover of `units` ticks x steps, with price decimals + qty decimals."""
-    q = Decimal(1).scaleb(-(inst.price.decimals + inst.qty.decimals))
-    return (Decimal(units) * inst.price.step * inst.qty.step).quantize(q)
-
-
-def _to_step(value: float, step: Decimal) -> Decimal:
-    """A float quantity rounded to the qty step, as an exact Decimal with the step's decimals."""
-    if not math.isfinite(value) or value <= 0:
-        return _ZERO
-    n = (Decimal(repr(value)) / step).to_integral_value()
-    exp = min(0, int(step.normalize().as_tuple().exponent))
-    return (n * step).quantize(Decimal(1).scaleb(exp))

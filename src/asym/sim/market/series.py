@@ -21,39 +21,118 @@ from asym.sim.market.generator import (
     SeriesParams,
     ar1,
     bridge_extremes,
+    bridge_weights,
     minute_volume,
 )
 from asym.sim.market.seeding import rng_for
 
+AuxArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
-@dataclass(slots=True)
+
 class DayBlock:
     """1,440 minutes of one symbol starting at UTC midnight `day * 86_400_000`.
 
-    Minutes before `first` (replay data that starts mid-day) are not part of the market."""
+    Minutes before `first` (replay data that starts mid-day) are not part of the market. The auxiliary
+    series (premium, index noise, open interest, buy ratio) may be given as arrays or as `aux`, a function
+    computing all four on first access: candles alone (trade klines, the 24 h window) never pay for them."""
 
-    day: int
-    open: np.ndarray
-    high: np.ndarray
-    low: np.ndarray
-    close: np.ndarray
-    volume: np.ndarray
-    """Qty steps (int64)."""
-    turnover: np.ndarray
-    """Ticks x steps (int64): turnover = turnover * tick * step."""
-    sigma: np.ndarray
-    """Per-minute sd of log returns (float64), seasonality included."""
-    premium: np.ndarray
-    """Premium b = mark/index - 1 at each minute's close."""
-    index_noise: np.ndarray
-    """e: last/index - 1 = b + e (the index's own noise around the premium)."""
-    open_interest: np.ndarray
-    """Base coin at each minute's close (float64)."""
-    buy_ratio: np.ndarray
-    """Share of accounts long at each minute's close."""
-    first: int = 0
-    mean_volume: float = 1.0
-    """Mean volume (steps) of the day's minutes (for relative activity)."""
+    __slots__ = (
+        "_aux",
+        "_buy_ratio",
+        "_index_noise",
+        "_open_interest",
+        "_premium",
+        "close",
+        "day",
+        "first",
+        "high",
+        "low",
+        "mean_volume",
+        "open",
+        "sigma",
+        "turnover",
+        "volume",
+    )
+
+    def __init__(
+        self,
+        *,
+        day: int,
+        open: np.ndarray,
+        high: np.ndarray,
+        low: np.ndarray,
+        close: np.ndarray,
+        volume: np.ndarray,
+        turnover: np.ndarray,
+        sigma: np.ndarray,
+        premium: np.ndarray | None = None,
+        index_noise: np.ndarray | None = None,
+        open_interest: np.ndarray | None = None,
+        buy_ratio: np.ndarray | None = None,
+        first: int = 0,
+        mean_volume: float = 1.0,
+        aux: Callable[[], AuxArrays] | None = None,
+    ) -> None:
+        self.day = day
+        self.open = open
+        self.high = high
+        self.low = low
+        self.close = close
+        self.volume = volume
+        """Qty steps (int64)."""
+        self.turnover = turnover
+        """Ticks x steps (int64): turnover = turnover * tick * step."""
+        self.sigma = sigma
+        """Per-minute sd of log returns (float64), seasonality included."""
+        self.first = first
+        self.mean_volume = mean_volume
+        """Mean volume (steps) of the day's minutes (for relative activity)."""
+        missing = premium is None or index_noise is None or open_interest is None or buy_ratio is None
+        if aux is None and missing:
+            raise ValueError("a DayBlock needs its auxiliary series or a function computing them")
+        self._aux = aux
+        self._premium = premium
+        self._index_noise = index_noise
+        self._open_interest = open_interest
+        self._buy_ratio = buy_ratio
+
+    @property
+    def aux_ready(self) -> bool:
+        """Whether the auxiliary series exist (computing them costs about a third of a generated day)."""
+        return self._aux is None
+
+    def _realize(self) -> None:
+        if self._aux is not None:
+            self._premium, self._index_noise, self._open_interest, self._buy_ratio = self._aux()
+            self._aux = None
+
+    @property
+    def premium(self) -> np.ndarray:
+        """Premium b = mark/index - 1 at each minute's close."""
+        self._realize()
+        assert self._premium is not None
+        return self._premium
+
+    @property
+    def index_noise(self) -> np.ndarray:
+        """e: last/index - 1 = b + e (the index's own noise around the premium)."""
+        self._realize()
+        assert self._index_noise is not None
+        return self._index_noise
+
+    @property
+    def open_interest(self) -> np.ndarray:
+        """Base coin at each minute's close (float64)."""
+        self._realize()
+        assert self._open_interest is not None
+        return self._open_interest
+
+    @property
+    def buy_ratio(self) -> np.ndarray:
+        """Share of accounts long at each minute's close."""
+        self._realize()
+        assert self._buy_ratio is not None
+        return self._buy_ratio
 
 
 def typical_turnover(
@@ -129,20 +208,32 @@ class AuxModel:
                 self._chain.append((prem, p.oi_sd * float(z[j, 2]), p.ratio_sd * float(z[j, 3])))
         return self._chain[i]
 
-    def day(self, day: int, r: np.ndarray, volume_rel: np.ndarray) -> tuple[np.ndarray, ...]:
+    def _premium(self, day: int, r: np.ndarray, sd_r: float, rng: np.random.Generator) -> np.ndarray:
+        p = self.p
+        n = r.size
+        b0 = self.start(day)[0]
+        b1 = self.start(day + 1)[0]
+        # Premium: OU around the mean, pushed by returns (perps lead the index in moves).
+        phi = math.exp(-1.0 / p.premium_tau)
+        u = math.sqrt(1 - phi * phi) * p.premium_sd * rng.standard_normal(n)
+        u += p.premium_return_coupling * p.premium_sd * (r / sd_r) * (1 - phi)
+        return p.premium_mean + _bridged(ar1(b0 - p.premium_mean, phi, u), b1 - p.premium_mean, p.premium_tau)
+
+    def premium(self, day: int, r: np.ndarray) -> np.ndarray:
+        """The premium of `day` alone (equal to `day(...)[0]`, without the other series)."""
+        rng = rng_for(self.seed, self.symbol, "aux-day", day)
+        return self._premium(day, r, max(float(np.std(r)), 1e-9), rng)
+
+    def day(self, day: int, r: np.ndarray, volume_rel: np.ndarray) -> AuxArrays:
         """(premium, index_noise, open_interest, buy_ratio) for `day` given its minute log returns and
         volume relative to the mean."""
         p = self.p
         rng = rng_for(self.seed, self.symbol, "aux-day", day)
         n = r.size
-        b0, o0, q0 = self.start(day)
-        b1, o1, q1 = self.start(day + 1)
+        _, o0, q0 = self.start(day)
+        _, o1, q1 = self.start(day + 1)
         sd_r = max(float(np.std(r)), 1e-9)
-        # Premium: OU around the mean, pushed by returns (perps lead the index in moves).
-        phi = math.exp(-1.0 / p.premium_tau)
-        u = math.sqrt(1 - phi * phi) * p.premium_sd * rng.standard_normal(n)
-        u += p.premium_return_coupling * p.premium_sd * (r / sd_r) * (1 - phi)
-        b = p.premium_mean + _bridged(ar1(b0 - p.premium_mean, phi, u), b1 - p.premium_mean, p.premium_tau)
+        b = self._premium(day, r, sd_r, rng)
         phi_e = math.exp(-1.0 / 5.0)
         e = ar1(0.0, phi_e, math.sqrt(1 - phi_e * phi_e) * p.index_noise_sd * rng.standard_normal(n))
         # Open interest: log deviation moved by volume (busy minutes open and close positions).
@@ -165,10 +256,7 @@ class AuxModel:
 
 def _bridged(x: np.ndarray, x_end: float, tau: float) -> np.ndarray:
     """Correct an AR path to end at x_end, the correction acting over the last ~tau steps."""
-    n = x.size
-    t = np.arange(1, n + 1, dtype=np.float64)
-    w = np.exp((t - n) / tau) * (1.0 - np.exp(-2.0 * t / tau)) / (1.0 - math.exp(-2.0 * n / tau))
-    return x + (x_end - x[-1]) * w
+    return x + (x_end - x[-1]) * bridge_weights(x.size, tau)
 
 
 class BaseSeries:
@@ -181,6 +269,10 @@ class BaseSeries:
     def block(self, day: int) -> DayBlock:
         """The DayBlock of `day` (deterministic, cached)."""
         raise NotImplementedError
+
+    def premium(self, day: int) -> np.ndarray:
+        """The minute premiums of `day` (what funding needs; equal to `block(day).premium`)."""
+        return self.block(day).premium
 
     @property
     def blocks_generated(self) -> int:
@@ -207,7 +299,7 @@ class GeneratedSeries(BaseSeries):
         tick: float,
         qty_step: float,
         mean_volume: float,
-        cache_days: int = 48,
+        cache_days: int = 5,
     ) -> None:
         self.symbol = symbol
         self.seed = seed
@@ -225,6 +317,7 @@ class GeneratedSeries(BaseSeries):
         )
         self._day_log: list[float] = []  # log price at 00:00 of origin_day + i, before anchoring
         self._cache: OrderedDict[int, DayBlock] = OrderedDict()
+        self._premiums: OrderedDict[int, np.ndarray] = OrderedDict()
         self._cache_days = cache_days
         self._blocks = 0
         anchor_day = anchor_minute // DAY_MINUTES
@@ -238,6 +331,20 @@ class GeneratedSeries(BaseSeries):
     def blocks_generated(self) -> int:
         """How many day blocks were computed (laziness checks)."""
         return self._blocks
+
+    def premium(self, day: int) -> np.ndarray:
+        """The minute premiums of `day`: from the cached block when its auxiliary series exist, else
+        from the day's returns alone (funding history over weeks never builds those days' candles)."""
+        blk = self._cache.get(day)
+        if blk is not None and blk.aux_ready:
+            return blk.premium
+        hit = self._premiums.get(day)
+        if hit is None:
+            hit = self.aux.premium(day, self._returns(day)[0])
+            self._premiums[day] = hit
+            if len(self._premiums) > self._cache_days:
+                self._premiums.popitem(last=False)
+        return hit
 
     def _returns(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         rf, sf = self.factor.day(day)
@@ -290,7 +397,7 @@ class GeneratedSeries(BaseSeries):
         np.maximum(c, 1, out=c)
         vol = minute_volume(r, sig, self.mean_volume, self.sigma_ref, rng)
         v = np.maximum(np.rint(vol / self.qty_step), 0).astype(np.int64)
-        b, e, oi, ratio = self.aux.day(day, r, vol / self.mean_volume)
+        aux = self.aux
         blk = DayBlock(
             day=day,
             open=o,
@@ -300,11 +407,8 @@ class GeneratedSeries(BaseSeries):
             volume=v,
             turnover=typical_turnover(o, h, lw, c, v),
             sigma=sig,
-            premium=b,
-            index_noise=e,
-            open_interest=oi,
-            buy_ratio=ratio,
             mean_volume=max(1.0, float(v.mean())),
+            aux=lambda: aux.day(day, r, vol / self.mean_volume),
         )
         self._blocks += 1
         self._cache[day] = blk

@@ -14,6 +14,7 @@ from asym.sim.market.seeding import symbol_key
 from asym.sim.market.series import AuxModel, BaseSeries, GeneratedSeries, default_aux
 
 BTC_TURNOVER = 8.3e9
+IDIO_CACHE_DAYS = 10
 
 
 def rel_turnover(daily_turnover: float) -> float:
@@ -115,7 +116,12 @@ class GeneratedUniverse:
         """Series and context of one generated symbol."""
         factor = self.factor
         sp = series_params(p.vol_ann, p.corr_btc, p.tail, factor.params.vol_ann)
-        idio = Component(sp.idio, self.seed, p.symbol, self.origin_day) if sp.idio is not None else None
+        # A symbol's own chunks are kept for a few days only (the factor, shared by all, keeps 64).
+        idio = (
+            Component(sp.idio, self.seed, p.symbol, self.origin_day, cache_days=IDIO_CACHE_DAYS)
+            if sp.idio is not None
+            else None
+        )
         price = float(p.base_price)
         s = sizing(p, price, p.daily_turnover)
         aux = AuxModel(

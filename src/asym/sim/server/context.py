@@ -60,6 +60,8 @@ class Route:
     """Advance the exchange before the handler runs."""
     ret_msg: str = "OK"
     """Bybit's success retMsg varies by endpoint ("OK", "success", "")."""
+    all_symbols: bool = False
+    """Without a `symbol` it reads every symbol: cold ones are built first, yielding between them."""
 
 
 UNKNOWN_SYMBOL = "Not supported symbols"

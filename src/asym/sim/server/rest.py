@@ -54,10 +54,19 @@ class RestApi:
         self.max_body = config.max_body_bytes
         self.stopping = asyncio.Event()
         self.request_count = 0
+        self.active = 0
+        """Requests being answered now."""
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """The one aiohttp handler behind every REST path."""
         self.request_count += 1
+        self.active += 1
+        try:
+            return await self._handle(request)
+        finally:
+            self.active -= 1
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         now = wall_ms()
         if self.rate_limits and not self.ip_limiter.allow(request.remote or "", now):
             return text_response(403, "403 Forbidden: access too frequent")
@@ -82,6 +91,9 @@ class RestApi:
             fault = self.faults.rest_fault(route.write)
             if fault is not None and not fault.after_write:
                 return await self._fault_response(request, fault, route, "")
+        if route.all_symbols and not request.query.get("symbol"):
+            # The model builds a symbol on first touch: do the cold ones now, letting others run between.
+            await self.caches.build_all()
         response = self._dispatch(request, route, body, now)
         if fault is not None:
             return await self._fault_response(request, fault, route, response.headers.get("X-Bapi-Limit", ""))

@@ -20,6 +20,7 @@ from asym.sim.server.envelope import ApiError
 from asym.sim.server.wire_market import (
     funding_item,
     kline_rows,
+    kline_table_rows,
     open_interest_item,
     premium_rows,
     ratio_item,
@@ -90,7 +91,12 @@ def _kline(ctx: Ctx, kind: str) -> dict[str, Any]:
     interval = _interval(ctx)
     start, end = _time_range(ctx, "start", "end")
     limit = ctx.params.integer("limit", 200, lo=1, hi=1000) or 200
-    rows = ctx.exchange.market.klines(inst.symbol, interval, start, end, limit, kind)
+    market = ctx.exchange.market
+    table_fn = getattr(market, "kline_table", None)
+    if table_fn is not None:  # integer columns: formatted without Decimals
+        table = table_fn(inst.symbol, interval, start, end, limit, kind)
+        return {"symbol": inst.symbol, "category": category, "list": kline_table_rows(inst, table)}
+    rows = market.klines(inst.symbol, interval, start, end, limit, kind)
     if kind == PriceKind.PREMIUM:
         out = premium_rows(rows)  # type: ignore[arg-type]
     else:
@@ -137,7 +143,7 @@ def tickers(ctx: Ctx) -> dict[str, Any]:
     if symbol:
         inst = linear_symbol(ctx, category, message=UNKNOWN_SYMBOL)
         return {"category": "linear", "list": [ctx.caches.ticker(inst)]}
-    return {"category": "linear", "list": [ctx.caches.ticker(inst) for inst in ctx.caches.instruments]}
+    return {"category": "linear", "list": ctx.caches.tickers()}
 
 
 def _linear_or_inverse(ctx: Ctx) -> str:
@@ -268,7 +274,7 @@ ROUTES = [
     Route("GET", "/v5/market/index-price-kline", index_price_kline),
     Route("GET", "/v5/market/premium-index-price-kline", premium_index_price_kline),
     Route("GET", "/v5/market/orderbook", orderbook),
-    Route("GET", "/v5/market/tickers", tickers),
+    Route("GET", "/v5/market/tickers", tickers, all_symbols=True),
     Route("GET", "/v5/market/funding/history", funding_history),
     Route("GET", "/v5/market/open-interest", open_interest),
     Route("GET", "/v5/market/recent-trade", recent_trade),

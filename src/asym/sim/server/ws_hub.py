@@ -23,12 +23,18 @@ from asym.sim.server import ws_protocol as proto
 from asym.sim.server.auth import Credentials, verify_ws_auth
 from asym.sim.server.envelope import encode
 from asym.sim.server.wire_account import execution_item, order_item, position_item, wallet_item
-from asym.sim.server.ws_streams import Stream, make_stream
+from asym.sim.server.ws_streams import OrderbookStream, Stream, TickerStream, make_stream, tick_books
 
 log = get_logger("sim.server.ws")
 
 TICK_S = 0.01
 """Publisher period: the fastest push interval (orderbook.1, 10 ms)."""
+MAX_DEFER_MS = 300.0
+"""While the event loop lags (other work such as REST requests waits for the CPU), book and ticker pushes
+wait up to this long: their deltas then cover several 100 ms steps, nothing is lost, and the requests
+are answered first."""
+LAG_MS = 15.0
+"""A publisher sleep that overruns by more than this means other work is queued."""
 MAX_BUFFERED = 8 * 1024 * 1024
 LOG_EVERY_S = 10.0
 MAX_CLIENT_MESSAGE = 1 << 20
@@ -48,7 +54,7 @@ _DECODE = msgspec.json.Decoder().decode
 class Conn:
     """One WebSocket connection."""
 
-    __slots__ = ("conn_id", "kind", "topics", "transport", "uid", "ws")
+    __slots__ = ("conn_id", "kind", "pending", "topics", "transport", "uid", "ws")
 
     def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport, kind: str) -> None:
         self.ws = ws
@@ -57,6 +63,8 @@ class Conn:
         self.conn_id = uuid.uuid4().hex[:20] + "-" + kind[:2]
         self.topics: set[str] = set()
         self.uid: str | None = None
+        self.pending: list[bytes] = []
+        """Frames of the current publisher tick, written in one go by `flush`."""
 
     def send(self, payload: bytes) -> None:
         """Frame and write one message (dropped silently once the connection is closing)."""
@@ -72,6 +80,32 @@ class Conn:
             return
         t.write(frame)
 
+    def flush(self) -> None:
+        """Write the frames queued during a publisher tick (one write, one syscall)."""
+        frames = self.pending
+        if frames:
+            self.pending = []
+            self.write_frame(frames[0] if len(frames) == 1 else b"".join(frames))
+
+
+class _Group:
+    """Public streams with the same push interval: ticked together, in one phase."""
+
+    __slots__ = ("interval_ms", "next_due", "ran_at", "step", "streams")
+
+    def __init__(self, interval_ms: int, next_due: float) -> None:
+        self.interval_ms = interval_ms
+        self.next_due = next_due
+        self.ran_at = next_due
+        self.step = -1
+        """Market 100 ms step of the last tick (books and tickers change only with it)."""
+        self.streams: dict[str, Stream] = {}
+
+
+def _book_first(item: tuple[tuple[str, int], _Group]) -> tuple[int, int]:
+    (kind, interval), _ = item
+    return (0 if kind == "book" else 1, interval)
+
 
 class Hub:
     """All WebSocket state of one server."""
@@ -84,6 +118,14 @@ class Hub:
         self.keys = keys
         self.conns: set[Conn] = set()
         self.streams: dict[str, Stream] = {}
+        self.groups: dict[tuple[str, int], _Group] = {}
+        self._fresh: set[Stream] = set()
+        """Real-time streams (public trades) that received data since the last tick."""
+        self._queued: set[Conn] = set()
+        self.lagging = False
+        """The event loop is behind (the last publisher sleep overran): heavy ticks are deferred."""
+        self.deferred = 0
+        """Book and ticker group ticks deferred because the loop lagged."""
         self.private: dict[str, set[Conn]] = {}
         self.frozen_until: dict[str, float] = {}
         self.published = 0
@@ -126,25 +168,20 @@ class Hub:
     async def _run(self) -> None:
         drop_every = self.faults.spec.ws_drop_every_s if self.faults is not None else 0.0
         next_drop = self._now_mono() + drop_every * 1000 if drop_every else None
+        loop = asyncio.get_running_loop()
         while True:
+            slept = loop.time()
             await asyncio.sleep(TICK_S)
+            self.lagging = (loop.time() - slept - TICK_S) * 1000.0 > LAG_MS
             try:
                 self.exchange.sync()
             except Exception:
                 self._log_failure("sync", "simulator sync failed in the WebSocket publisher")
             now = self._now_mono()
-            for stream in list(self.streams.values()):
-                if now < stream.next_due:
-                    continue
-                stream.next_due = now + stream.interval_ms
-                try:
-                    payloads = stream.tick(now)
-                except Exception:
-                    # One broken topic must not silence the others.
-                    self._log_failure(stream.topic, "simulator WebSocket stream failed")
-                    continue
-                for payload in payloads:
-                    self._fanout(stream, payload)
+            try:
+                self._publish(now)
+            finally:
+                self._flush()
             if next_drop is not None and now >= next_drop:
                 next_drop = now + drop_every * 1000
                 for conn in list(self.conns):
@@ -157,14 +194,109 @@ class Hub:
             self._logged[key] = now
             log.exception(message, key=key)
 
+    def _publish(self, now: float) -> None:
+        """One publisher tick: every due group of streams, and the real-time streams that got data."""
+        market = self.exchange.market
+        market_step = market.now_ms() // 100
+        # Books first: tickers then read their top of book from this step's batch.
+        for (kind, _), group in sorted(self.groups.items(), key=_book_first):
+            if now < group.next_due:
+                continue
+            if kind in ("book", "ticker") and self.lagging and now - group.ran_at < MAX_DEFER_MS:
+                self.deferred += 1
+                continue  # queued work first: this group's delta will cover the steps it skipped
+            group.next_due = now + group.interval_ms
+            group.ran_at = now
+            if kind in ("book", "ticker"):
+                # Books and tickers change with the market's 100 ms step; depth-1 books re-send anyway.
+                moved = group.step != market_step
+                group.step = market_step
+                if not moved and kind == "ticker":
+                    continue
+            else:
+                moved = True
+            streams = list(group.streams.values())
+            try:
+                if kind == "book":
+                    if not moved:
+                        streams = [s for s in streams if getattr(s, "depth", 0) == 1]
+                    results = tick_books(streams, now)  # type: ignore[arg-type]
+                else:
+                    if kind == "ticker":
+                        self._prime_tops(streams)
+                    results = [(s, s.tick(now)) for s in streams]
+            except Exception:
+                # One broken group must not silence the others: tick its streams one by one.
+                results = self._tick_each(streams, now)
+            for stream, payloads in results:
+                for payload in payloads:
+                    self._fanout(stream, payload)
+        if self._fresh:
+            fresh, self._fresh = self._fresh, set()
+            for stream, payloads in self._tick_each(list(fresh), now):
+                for payload in payloads:
+                    self._fanout(stream, payload)
+
+    def _prime_tops(self, streams: list[Stream]) -> None:
+        """Build the tops of book the tickers need in one batch (for symbols no book topic built)."""
+        prime = getattr(self.exchange.market, "prime_tops", None)
+        if prime is not None:
+            prime([s.symbol for s in streams])
+
+    def _tick_each(self, streams: list[Stream], now: float) -> list[tuple[Stream, list[bytes]]]:
+        out = []
+        for stream in streams:
+            try:
+                out.append((stream, stream.tick(now)))
+            except Exception:
+                self._log_failure(stream.topic, "simulator WebSocket stream failed")
+        return out
+
+    def _flush(self) -> None:
+        queued, self._queued = self._queued, set()
+        for conn in queued:
+            conn.flush()
+
     def _fanout(self, stream: Stream, payload: bytes) -> None:
         if self.faults is not None and self.faults.malformed():
             payload = payload[: max(1, len(payload) // 2)]
         frame = proto.text_frame(payload)
-        for conn in stream.subscribers:
-            conn.write_frame(frame)
+        subscribers = stream.subscribers
+        for conn in subscribers:
+            conn.pending.append(frame)
+        self._queued.update(subscribers)
         stream.sent += 1
-        self.published += len(stream.subscribers)
+        self.published += len(subscribers)
+
+    def _group_key(self, stream: Stream) -> tuple[str, int]:
+        if isinstance(stream, OrderbookStream):
+            kind = "book"
+        elif isinstance(stream, TickerStream):
+            kind = "ticker"
+        else:
+            kind = "other"
+        return kind, stream.interval_ms
+
+    def _add_stream(self, stream: Stream) -> None:
+        self.streams[stream.topic] = stream
+        if stream.interval_ms <= 0:
+            return  # real time: ticked when it receives data
+        key = self._group_key(stream)
+        group = self.groups.get(key)
+        if group is None:
+            group = _Group(stream.interval_ms, self._now_mono() + stream.interval_ms)
+            self.groups[key] = group
+        group.streams[stream.topic] = stream
+
+    def _remove_stream(self, stream: Stream) -> None:
+        del self.streams[stream.topic]
+        self._fresh.discard(stream)
+        key = self._group_key(stream)
+        group = self.groups.get(key)
+        if group is not None:
+            group.streams.pop(stream.topic, None)
+            if not group.streams:
+                del self.groups[key]
 
     # --- private events -----------------------------------------------------------------------------
 
@@ -178,6 +310,7 @@ class Hub:
                 s = self.streams.get(f"publicTrade.{sym}")
                 if s is not None:
                     s.feed_trades(trades)
+                    self._fresh.add(s)
             liq: dict[str, list[Any]] = {}
             for e in market.liquidations:
                 liq.setdefault(e.symbol, []).append(e)
@@ -406,8 +539,7 @@ class Hub:
             if lookup(symbol) is not None:
                 self.exchange.unsubscribe(symbol)
             return None
-        stream.next_due = self._now_mono() + stream.interval_ms
-        self.streams[topic] = stream
+        self._add_stream(stream)
         return stream
 
     def _subscribe_private(self, conn: Conn, req_id: Any, topics: list[str]) -> None:
@@ -455,5 +587,5 @@ class Hub:
         conn.topics.discard(stream.topic)
         stream.subscribers.discard(conn)
         if not stream.subscribers and self.streams.get(stream.topic) is stream:
-            del self.streams[stream.topic]
+            self._remove_stream(stream)
             self.exchange.unsubscribe(stream.symbol)
