@@ -171,7 +171,8 @@ class WsConnection:
         for t in gone:
             del self.topics[t]
         if gone and self.connected:
-            with contextlib.suppress(VenueError):
+            # A socket that drops meanwhile forgets the subscription anyway (the registry no longer has it).
+            with contextlib.suppress(VenueError, ConnectionError, TimeoutError):
                 await self._request("unsubscribe", gone, wait=True)
 
     def resync(self, topic: str) -> None:
