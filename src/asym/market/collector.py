@@ -514,33 +514,49 @@ class Collector:
         return True
 
     async def _open_interest(self, symbol: str, st: SymbolState, now: int) -> bool:
-        period = self.config.oi_interval.ms
-        if not due(st.open_interest.newest, period, now):
-            return True
-        limit = missing_count(st.open_interest.newest, period, now, self.config.oi_limit)
-        try:
-            got = await self._call(
-                "open_interest", self.venue.get_open_interest(symbol, self.config.oi_interval, limit=limit)
-            )
-        except (TimeoutError, AsymError) as exc:
-            log.warning("open_interest_failed", symbol=symbol, error=str(exc))
-            return False
-        st.open_interest.merge(got)
-        return True
+        iv, cap = self.config.oi_interval, self.config.oi_limit
+        return await self._periodic(
+            "open_interest",
+            symbol,
+            st.open_interest,
+            iv.ms,
+            cap,
+            now,
+            lambda limit: self.venue.get_open_interest(symbol, iv, limit=limit),
+        )
 
     async def _long_short(self, symbol: str, st: SymbolState, now: int) -> bool:
-        period = self.config.ls_period.ms
-        if not due(st.long_short.newest, period, now):
+        iv, cap = self.config.ls_period, self.config.ls_limit
+        return await self._periodic(
+            "long_short",
+            symbol,
+            st.long_short,
+            iv.ms,
+            cap,
+            now,
+            lambda limit: self.venue.get_long_short_ratio(symbol, iv, limit=limit),
+        )
+
+    async def _periodic(
+        self,
+        what: str,
+        symbol: str,
+        series: Series[Any],
+        period_ms: int,
+        cap: int,
+        now: int,
+        fetch: Callable[[int], Awaitable[Sequence[Any]]],
+    ) -> bool:
+        """Bring a history series on a fixed period up to `now`: nothing when no new point is due, else only
+        the missing points. False when the fetch failed (the caller flags it)."""
+        if not due(series.newest, period_ms, now):
             return True
-        limit = missing_count(st.long_short.newest, period, now, self.config.ls_limit)
         try:
-            got = await self._call(
-                "long_short", self.venue.get_long_short_ratio(symbol, self.config.ls_period, limit=limit)
-            )
+            got = await self._call(what, fetch(missing_count(series.newest, period_ms, now, cap)))
         except (TimeoutError, AsymError) as exc:
-            log.warning("long_short_failed", symbol=symbol, error=str(exc))
+            log.warning(f"{what}_failed", symbol=symbol, error=str(exc))
             return False
-        st.long_short.merge(got)
+        series.merge(got)
         return True
 
 
