@@ -5,30 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
-
-import pytest
-import structlog
 
 from asym.logging import configure_logging, get_logger, redact_text, redact_value, register_secret
 
 SECRET = "s3cr3t-value-XYZ"
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """configure_logging changes process-wide state: put it back so other tests see their own setup."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    filters = {h: list(h.filters) for h in handlers}
-    yield
-    structlog.reset_defaults()
-    for h in list(root.handlers):
-        if h not in handlers:
-            root.removeHandler(h)
-    for h, fs in filters.items():
-        h.filters[:] = fs
-    root.setLevel(level)
 
 
 def test_a_secret_containing_another_is_masked_whole() -> None:
