@@ -2,8 +2,10 @@
 
 A ticker or a book is formatted and encoded once per change of the underlying state (keyed by its
 timestamps and sequence numbers) and embedded as raw JSON in every answer that sees the same state: no
-Decimal arithmetic and no re-encoding per request. Book levels keep their strings from one book to the
-next (most levels do not change between 100 ms steps), so a new book formats only its new levels.
+Decimal arithmetic and no re-encoding per request. A kline list is encoded once per query and market
+time: identical queries within one market step (many clients polling the same candles) share it.
+Book levels keep their strings from one book to the next (most levels do not change between 100 ms
+steps), so a new book formats only its new levels.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -23,6 +26,11 @@ BUILD_SLICE_S = 0.01
 """Longest stretch of symbol building between two pauses."""
 BUILD_PAUSE_S = 0.002
 """A pause lets the event loop run every pending request step (a request takes several loop turns)."""
+KLINE_CACHE_SIZE = 1024
+"""Distinct kline queries kept per market step (the whole cache empties when the market moves on)."""
+
+KlineQuery = tuple[str, str, int | None, int | None, int, str]
+"""(symbol, interval, start, end, limit, kind) of a kline request."""
 
 
 class _Levels:
@@ -71,6 +79,8 @@ class Caches:
         self._formatter: Any = RawTickerFormatter if raw is not None else TickerFormatter
         self._books: dict[tuple[str, int], tuple[int, msgspec.Raw, msgspec.Raw]] = {}
         self._levels: dict[str, _Levels] = {}
+        self._klines: dict[KlineQuery, msgspec.Raw] = {}
+        self._klines_at = -1
         self._builder: asyncio.Task[None] | None = None
 
     def ticker(self, inst: SimInstrument) -> msgspec.Raw:
@@ -122,6 +132,18 @@ class Caches:
         if prime is not None:
             prime([inst.symbol for inst in self.instruments])
         return [self.ticker(inst) for inst in self.instruments]
+
+    def kline_list(self, query: KlineQuery, build: Callable[[], list[list[str]]]) -> msgspec.Raw:
+        """The encoded kline list answering `query` now; `build` formats it when this market step has not
+        answered the same query yet (candles only change when the market advances)."""
+        now = self.market.now_ms()
+        if now != self._klines_at or len(self._klines) >= KLINE_CACHE_SIZE:
+            self._klines.clear()
+            self._klines_at = now
+        hit = self._klines.get(query)
+        if hit is None:
+            hit = self._klines[query] = msgspec.Raw(encode(build()))
+        return hit
 
     def book(self, inst: SimInstrument, depth: int) -> dict[str, Any]:
         """The REST order-book result of `inst` at `depth` (levels encoded once per book update)."""

@@ -92,16 +92,18 @@ def _kline(ctx: Ctx, kind: str) -> dict[str, Any]:
     start, end = _time_range(ctx, "start", "end")
     limit = ctx.params.integer("limit", 200, lo=1, hi=1000) or 200
     market = ctx.exchange.market
-    table_fn = getattr(market, "kline_table", None)
-    if table_fn is not None:  # integer columns: formatted without Decimals
-        table = table_fn(inst.symbol, interval, start, end, limit, kind)
-        return {"symbol": inst.symbol, "category": category, "list": kline_table_rows(inst, table)}
-    rows = market.klines(inst.symbol, interval, start, end, limit, kind)
-    if kind == PriceKind.PREMIUM:
-        out = premium_rows(rows)  # type: ignore[arg-type]
-    else:
-        out = kline_rows(inst, rows, with_volume=kind == PriceKind.TRADE)  # type: ignore[arg-type]
-    return {"symbol": inst.symbol, "category": category, "list": out}
+
+    def build() -> list[list[str]]:
+        table_fn = getattr(market, "kline_table", None)
+        if table_fn is not None:  # integer columns: formatted without Decimals
+            return kline_table_rows(inst, table_fn(inst.symbol, interval, start, end, limit, kind))
+        rows = market.klines(inst.symbol, interval, start, end, limit, kind)
+        if kind == PriceKind.PREMIUM:
+            return premium_rows(rows)  # type: ignore[arg-type]
+        return kline_rows(inst, rows, with_volume=kind == PriceKind.TRADE)  # type: ignore[arg-type]
+
+    query = (inst.symbol, interval.value, start, end, limit, kind)
+    return {"symbol": inst.symbol, "category": category, "list": ctx.caches.kline_list(query, build)}
 
 
 def kline(ctx: Ctx) -> dict[str, Any]:
