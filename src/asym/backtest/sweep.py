@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
+from asym import eventloop
 from asym.backtest.config import BacktestConfig
 from asym.backtest.data import MarketData, load_data
 from asym.backtest.inputs import step_times
@@ -144,7 +145,7 @@ def run_point(
     try:
         cfg = BacktestConfig.model_validate(base).with_overrides(overrides)
         same = repr(sorted(cfg.analytics.items())) == analytics_key
-        result = asyncio.run(run_backtest(cfg, data=data, enhanced=enhanced if same else None, workers=1))
+        result = eventloop.run(run_backtest(cfg, data=data, enhanced=enhanced if same else None, workers=1))
         metrics = compute_metrics(result)
         return PointResult(overrides, metrics, None, time.perf_counter() - t0)
     except AsymError as exc:

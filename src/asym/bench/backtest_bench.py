@@ -28,6 +28,7 @@ from typing import Any
 
 import structlog
 
+from asym import eventloop
 from asym.bench.common import machine_info, markdown_table
 
 YEAR_TARGET_S = 20.0
@@ -148,7 +149,7 @@ def _bench_year(quick: bool) -> dict[str, Any]:
     cfg = BacktestConfig(data=Path("bench"), symbols=tuple(data.names), start_ms=start, end_ms=end)
     cpus = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="asym-bench-") as tmp:
-        out = asyncio.run(_timed_run(cfg, data, cpus, Path(tmp)))
+        out = eventloop.run(_timed_run(cfg, data, cpus, Path(tmp)))
     out["load_s"] = round(load_s, 2)
     out["workers"] = cpus
     out["total_s"] = round(load_s + out["enhanced_s"] + out["trading_s"], 2)
@@ -179,7 +180,7 @@ def _bench_minutes(quick: bool) -> dict[str, Any]:
         warmup_days=2,
     )
     cpus = os.cpu_count() or 1
-    out = asyncio.run(_timed_run(cfg, data, cpus))
+    out = eventloop.run(_timed_run(cfg, data, cpus))
     out["load_s"] = round(load_s, 2)
     out["total_s"] = round(load_s + out["enhanced_s"] + out["trading_s"], 2)
     out["days"] = round((end - start) / DAY, 1)
@@ -205,8 +206,8 @@ def _bench_sweep(quick: bool) -> dict[str, Any]:
     configs, _ = _analytics(data, cfg.analytics_config())
     enhanced = compute_all(data, step_times(start, end, cfg.step_ms), start, configs)
     cpus = os.cpu_count() or 1
-    serial = asyncio.run(run_sweep(cfg, grid, executor="serial", shared=(data, enhanced)))
-    pool = asyncio.run(run_sweep(cfg, grid, executor="process", workers=cpus, shared=(data, enhanced)))
+    serial = eventloop.run(run_sweep(cfg, grid, executor="serial", shared=(data, enhanced)))
+    pool = eventloop.run(run_sweep(cfg, grid, executor="process", workers=cpus, shared=(data, enhanced)))
     same = [p.metrics for p in serial.points] == [p.metrics for p in pool.points]
     return {
         "points": len(serial.points),

@@ -34,6 +34,7 @@ from typing import Any
 import aiohttp
 import msgspec
 
+from asym import eventloop
 from asym.bench.common import machine_info, markdown_table, median, percentile
 
 ENDPOINTS = ("tickers", "orderbook", "klines")
@@ -608,7 +609,7 @@ def main() -> None:
     """`python -m asym.bench.client_bench`: start a simulator process, run, print markdown."""
     proc, info = start_simulator_process()
     try:
-        results = asyncio.run(run(info["rest_url"], ws_url=info["ws_public_url"]))
+        results = eventloop.run(run(info["rest_url"], ws_url=info["ws_public_url"]))
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -19,6 +19,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
+from asym import eventloop
 from asym.bench.common import machine_info, markdown_table, median
 from asym.signals import (
     RiskState,
@@ -184,7 +185,7 @@ def render(results: dict[str, Any]) -> str:
 
 def main() -> None:
     """Run and print the markdown."""
-    print(render(asyncio.run(run())))
+    print(render(eventloop.run(run())))
 
 
 if __name__ == "__main__":

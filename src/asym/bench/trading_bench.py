@@ -31,6 +31,7 @@ from typing import Any
 
 import aiohttp
 
+from asym import eventloop
 from asym.bench.common import machine_info, markdown_table, percentile
 from asym.bybit.auth import Credentials
 from asym.bybit.client import BybitClient
@@ -333,7 +334,7 @@ def render(results: dict[str, Any]) -> str:
 
 def main() -> None:
     """Run and print the markdown."""
-    print(render(asyncio.run(run())))
+    print(render(eventloop.run(run())))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from asym import eventloop
 from asym.errors import AsymError, ConfigError
 
 if TYPE_CHECKING:
@@ -332,7 +333,7 @@ def backtest(
             settings=settings,
             reset_peak=reset_peak,
         )
-        asyncio.run(_run(cfg, out, yes, max_cost, workers, all_decisions, enhanced_cache))
+        eventloop.run(_run(cfg, out, yes, max_cost, workers, all_decisions, enhanced_cache))
     except AsymError as exc:
         err.print(f"[red]backtest: {exc}[/red]")
         raise typer.Exit(2) from None
@@ -399,7 +400,7 @@ def sweep(
             for vs in axes.values():
                 n *= len(vs)
             task = progress.add_task(f"sweep ({ex})", total=n)
-            result = asyncio.run(
+            result = eventloop.run(
                 run_sweep(
                     cfg,
                     axes,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import inspect
 import json
@@ -12,6 +11,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from asym import eventloop
 from asym.bench.common import machine_info, write_section
 from asym.bench.summary import write_summary
 
@@ -35,9 +35,9 @@ def _run_part(name: str, quick: bool) -> dict[str, Any]:
     module = importlib.import_module(module_name)
     run = getattr(module, entry)
     kwargs = {"quick": quick} if "quick" in inspect.signature(run).parameters else {}
-    result = asyncio.run(run(**kwargs)) if inspect.iscoroutinefunction(run) else run(**kwargs)
+    result = eventloop.run(run(**kwargs)) if inspect.iscoroutinefunction(run) else run(**kwargs)
     if inspect.isawaitable(result):
-        result = asyncio.run(result)  # type: ignore[arg-type]
+        result = eventloop.run(result)  # type: ignore[arg-type]
     return dict(result)
 
 

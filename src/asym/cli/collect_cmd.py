@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sys
 from decimal import Decimal
@@ -13,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from asym import eventloop
 from asym.analytics import to_json_line
 from asym.cli.venue import open_venue, venue_label
 from asym.market.collector import Collector, CycleResult
@@ -141,7 +141,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Collect market data and print the enhanced data per symbol."""
         try:
-            asyncio.run(
+            eventloop.run(
                 _collect(
                     venue,
                     parse_symbols(symbols),

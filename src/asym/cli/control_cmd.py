@@ -9,7 +9,6 @@ data/monitor.token); it is sent as a bearer token and never printed.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import aiohttp
 import typer
 
+from asym import eventloop
 from asym.errors import ConfigError
 from asym.monitor.config import load_token, parse_http_address
 
@@ -55,7 +55,7 @@ def _run(address: str, action: str, body: dict[str, Any], token_file: Path) -> N
             raise ConfigError(
                 f"no control token: set ASYM_MONITOR_TOKEN or create {token_file} (asym run does)"
             )
-        status, answer = asyncio.run(control(address, action, body, token))
+        status, answer = eventloop.run(control(address, action, body, token))
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

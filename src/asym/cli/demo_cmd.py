@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from asym import eventloop
 from asym.cli.collect_cmd import cycle_table
 from asym.cli.venue import open_venue
 from asym.domain import OrderBook, Ticker
@@ -88,4 +89,4 @@ def register(app: typer.Typer) -> None:
         speed: float = typer.Option(10.0, help="market time runs this many times faster"),
     ) -> None:
         """A bounded demo on the embedded simulator (no keys, no network)."""
-        asyncio.run(_demo(seconds, symbols, speed))
+        eventloop.run(_demo(seconds, symbols, speed))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.live import Live
 
+from asym import eventloop
 from asym.cli.collect_cmd import parse_symbols
 from asym.cli.venue import open_venue, venue_label
 from asym.market.recorder import Recorder, RecordStats, export_replay
@@ -63,6 +63,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Record live public data (1m klines, books, tickers, liquidations) into the store."""
         try:
-            asyncio.run(_record(venue, parse_symbols(symbols), db, seconds, export, sim_symbols, speed))
+            eventloop.run(_record(venue, parse_symbols(symbols), db, seconds, export, sim_symbols, speed))
         except KeyboardInterrupt:
             raise typer.Exit(130) from None

@@ -17,6 +17,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from asym import eventloop
 from asym.errors import AsymError, ConfigError
 
 
@@ -219,7 +220,7 @@ def register(app: typer.Typer) -> None:
                 risk_per_trade=risk_per_trade,
                 unknown_positions=unknown_positions,
             )
-            code = asyncio.run(_main(cfg, console, err))
+            code = eventloop.run(_main(cfg, console, err))
         except AsymError as exc:
             err.print(f"error: {exc}")
             raise typer.Exit(2 if isinstance(exc, ConfigError) else 1) from None

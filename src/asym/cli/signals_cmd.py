@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from decimal import Decimal
 
@@ -10,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from asym import eventloop
 from asym.cli.collect_cmd import parse_symbols
 from asym.cli.venue import open_venue
 from asym.errors import AsymError
@@ -113,7 +113,7 @@ def register(app: typer.Typer) -> None:
         """Validated signals (and rejections with reasons) for the chosen symbols."""
         try:
             raise typer.Exit(
-                asyncio.run(_signals(venue, model, parse_symbols(symbols), as_json, sim_symbols, seed))
+                eventloop.run(_signals(venue, model, parse_symbols(symbols), as_json, sim_symbols, seed))
             )
         except AsymError as exc:
             Console(stderr=True).print(f"[red]error:[/red] {exc}")

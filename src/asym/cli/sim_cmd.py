@@ -19,6 +19,7 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
+from asym import eventloop
 from asym.errors import ConfigError
 
 
@@ -112,7 +113,7 @@ def serve(
 
     configure_logging("WARNING")
     try:
-        asyncio.run(_serve(config, host, port))
+        eventloop.run(_serve(config, host, port))
     except OSError as exc:
         typer.echo(f"error: cannot serve on {host}:{port}: {exc}", err=True)
         raise typer.Exit(1) from None

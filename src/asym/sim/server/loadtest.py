@@ -21,6 +21,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from asym import eventloop
 from asym.bench.common import percentile
 
 SERVER_CORE = 0
@@ -435,11 +436,11 @@ async def aiohttp_load(
 def _main(argv: list[str]) -> None:
     role, spec = argv[0], json.loads(argv[1])
     if role == "serve":
-        asyncio.run(_serve_role(spec))
+        eventloop.run(_serve_role(spec))
     elif role == "reader":
-        asyncio.run(_reader_role(spec))
+        eventloop.run(_reader_role(spec))
     elif role == "load":
-        asyncio.run(_load_role(spec))
+        eventloop.run(_load_role(spec))
     else:
         raise SystemExit(f"unknown role {role!r}")
 
