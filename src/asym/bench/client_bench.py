@@ -489,6 +489,7 @@ async def run(
     books = await bench_books(url, symbol, stream, book_repeat)
     return {
         "machine": machine_info(),
+        "loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
         "symbol": symbol,
         "seconds": seconds,
         "rounds": rounds,
@@ -550,7 +551,9 @@ def render(results: dict[str, Any]) -> str:
         )
     parts = [
         f"### Bybit client ({results['machine']})",
-        f"Simulator in another process, rate limits off; symbol {results['symbol']}; each row the best of "
+        f"Simulator in another process, rate limits off; every client on the same event loop "
+        f"({results.get('loop', 'asyncio')}; `ASYM_LOOP=asyncio` for asyncio's own); symbol "
+        f"{results['symbol']}; each row the best of "
         f"{results['rounds']} interleaved {results['seconds']} s runs; CPU = this process's CPU time"
         " / requests.",
         markdown_table(

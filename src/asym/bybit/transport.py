@@ -1,4 +1,4 @@
-"""The REST transport: one pooled keep-alive aiohttp session, signing, server-time offset, rate limiting,
+"""The REST transport: keep-alive connections (http.py), signing, server-time offset, rate limiting,
 classification of every answer (retcodes.py) and bounded retries. Returns decoded wire envelopes.
 
 A write whose outcome is unknown is never retried here: it raises OutcomeUnknownError and the client
@@ -16,12 +16,12 @@ from urllib.parse import quote
 
 import aiohttp
 import msgspec
-from yarl import URL
 
 from asym.bybit import endpoints as eps
 from asym.bybit.auth import Credentials
 from asym.bybit.endpoints import Endpoint
 from asym.bybit.env import Endpoints
+from asym.bybit.http import HttpFailedError, HttpNotSentError, HttpPool
 from asym.bybit.metrics import ClientObserver, NullObserver
 from asym.bybit.ratelimit import EndpointLimiter, IpGate
 from asym.bybit.retcodes import (
@@ -116,7 +116,7 @@ class RestTransport:
         self._session: aiohttp.ClientSession | None = None
         self._own_session = True
         self._timeout = aiohttp.ClientTimeout(total=cfg.timeout_s)
-        self._url_cache: dict[str, URL] = {}
+        self._http: HttpPool | None = None
         self._inflight: dict[str, asyncio.Future[Any]] = {}
         self._banned_until = 0.0
         self._rw = str(cfg.recv_window_ms)
@@ -130,7 +130,10 @@ class RestTransport:
     # ------------------------------------------------------------ lifecycle
 
     async def start(self, session: aiohttp.ClientSession | None = None, sync_time: bool = True) -> None:
-        """Open the pooled session (or adopt `session`) and measure the server-time offset."""
+        """Open the REST connection pool and the aiohttp session the WebSockets use (or adopt
+        `session`), then measure the server-time offset."""
+        if self._http is None:
+            self._http = HttpPool(self._base, max_connections=self.config.max_connections)
         if self._session is None:
             if session is not None:
                 self._session, self._own_session = session, False
@@ -143,7 +146,10 @@ class RestTransport:
             await self.sync_time()
 
     async def close(self) -> None:
-        """Close the session if we own it."""
+        """Close the REST pool, and the session if we own it."""
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
         if self._session is not None and self._own_session:
             await self._session.close()
         self._session = None
@@ -265,17 +271,6 @@ class RestTransport:
         h["X-BAPI-SIGN"] = creds.sign(ts + self._sign_prefix_key + payload)
         return h
 
-    def _url(self, ep: Endpoint, query: str) -> URL:
-        s = f"{self._base}{ep.path}?{query}" if query else self._base + ep.path
-        url = self._url_cache.get(s)
-        if url is None:
-            # encoded=True: send exactly the query we signed (cursors must not be re-quoted).
-            url = URL(s, encoded=True)
-            if len(self._url_cache) > 4096:
-                self._url_cache.clear()
-            self._url_cache[s] = url
-        return url
-
     async def _attempt(self, ep: Endpoint, query: str, body: bytes | None, category: str) -> Envelope[Any]:
         obs = self.observer
         loop_time = time.monotonic()
@@ -295,33 +290,34 @@ class RestTransport:
         if not gate.try_acquire(ep.priority):
             waited = await gate.acquire(ep.priority)
             obs.on_rate_limit_wait(ep.path, "ip", waited)
+        http = self._http
+        if http is None:
+            gate.release()
+            raise ConfigError("transport not started: use `async with BybitClient(...)` or await start()")
         t0 = time.perf_counter()
         try:
             headers = self._headers(ep, query if body is None else body.decode())
-            url = self._url(ep, query)
+            # Sent exactly as signed: the query string is never re-encoded on the way out.
+            target = f"{ep.path}?{query}" if query else ep.path
             t0 = time.perf_counter()
-            async with self.session.request(
-                ep.method, url, data=body, headers=headers, timeout=self._timeout
-            ) as resp:
-                status = resp.status
-                raw = await resp.read()
-                rh = resp.headers
+            resp = await http.request(ep.method, target, headers, body, self.config.timeout_s)
             io = time.perf_counter() - t0  # the HTTP exchange alone: send -> body read
-        except aiohttp.ClientConnectorError as exc:
+        except HttpNotSentError as exc:
             self._record(ep, time.perf_counter() - t0, False, None, None)
-            raise self._failed(ep, TRANSPORT_NOT_SENT, f"connect failed: {type(exc).__name__}") from None
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise self._failed(ep, TRANSPORT_NOT_SENT, str(exc)) from None
+        except (TimeoutError, HttpFailedError, OSError) as exc:
             self._record(ep, time.perf_counter() - t0, False, None, None)
             raise self._failed(ep, TRANSPORT_AFTER_SEND, type(exc).__name__) from None
         finally:
             gate.release()  # answered, failed or cancelled: the slot now ages out of the window
+        status, raw, rh = resp.status, resp.body, resp.headers
         if ep.private:
             self.limiter.update(
                 ep.path,
                 category,
-                rh.get("X-Bapi-Limit"),
-                rh.get("X-Bapi-Limit-Status"),
-                rh.get("X-Bapi-Limit-Reset-Timestamp"),
+                rh.get("x-bapi-limit"),
+                rh.get("x-bapi-limit-status"),
+                rh.get("x-bapi-limit-reset-timestamp"),
             )
         if status != 200:
             self._record(ep, io, False, None, status)
@@ -349,7 +345,7 @@ class RestTransport:
         wait_s = 0.0
         retry_at: int | None = None
         if action is Action.RATE_LIMIT:
-            reset = rh.get("X-Bapi-Limit-Reset-Timestamp")
+            reset = rh.get("x-bapi-limit-reset-timestamp")
             retry_at = int(reset) if reset and reset.isdigit() else None
             wait_s = self.limiter.block(ep.path, category, retry_at, default_s=1.0) if ep.private else 0.0
             if retry_at is None:
