@@ -102,6 +102,60 @@ async def test_slow_consumer_gets_the_latest_state_not_a_backlog(simulator: Any)
         await stream.aclose()
 
 
+async def test_changed_signals_in_sync_changes_without_building_the_state(simulator: Any) -> None:
+    """changed() wakes on every in-sync change (conflated) and never while the book is out of sync; it
+    returns False once the stream is closed."""
+    faults = "seq_gap_rate=0.2"
+    async with (
+        simulator(symbols=1, speed=10, faults=faults) as sim,
+        client_for(sim, FAST_WS, keys=False) as c,
+    ):
+        book_stream = await c.stream_orderbook("BTCUSDT", 50)
+        ticker_stream = await c.stream_ticker("BTCUSDT")
+        machine = c.hub.book_machine("BTCUSDT", 50)
+        assert machine is not None
+        wakes = 0
+        end = time.monotonic() + 2.0
+        while time.monotonic() < end:
+            assert await asyncio.wait_for(book_stream.changed(), 5) is True
+            assert machine.synced  # woken only for a readable book
+            wakes += 1
+        assert wakes >= 10
+        assert await asyncio.wait_for(ticker_stream.changed(), 5) is True
+        assert ticker_stream.latest() is not None
+        waiting = asyncio.create_task(book_stream.changed())
+        await asyncio.sleep(0)
+        await book_stream.aclose()
+        assert await asyncio.wait_for(waiting, 5) is False
+        await ticker_stream.aclose()
+
+
+async def test_many_symbols_subscribe_concurrently_and_share_pending_topics(simulator: Any) -> None:
+    """Subscriptions run concurrently (not one ack at a time under a lock); a second consumer of a topic
+    still being subscribed waits for the same ack."""
+    async with simulator(symbols=40) as sim, client_for(sim, keys=False) as c:
+        symbols = [i.symbol for i in await c.get_instruments()][:40]
+        await c.stream_ticker(symbols[0])  # the public connection is up
+        subscribing = asyncio.ensure_future(
+            asyncio.gather(
+                *(c.stream_orderbook(s, 50) for s in symbols), *(c.stream_orderbook(s, 50) for s in symbols)
+            )
+        )
+        in_flight = 0
+        while not subscribing.done():
+            in_flight = max(in_flight, len(c.hub.public._acks))
+            await asyncio.sleep(0)
+        streams = await subscribing
+        assert in_flight > 1  # several subscribe requests awaited their acks at once
+        assert {f"orderbook.50.{s}" for s in symbols} <= set(c.hub.public.topics)
+        for stream in streams:
+            book = await asyncio.wait_for(stream.__anext__(), 5)
+            _check_book(book, 50)
+        for stream in streams:
+            await stream.aclose()
+        assert not any(t.startswith("orderbook.") for t in c.hub.public.topics)
+
+
 async def test_ticker_trades_and_klines_streams(simulator: Any) -> None:
     async with simulator(symbols=1, speed=20) as sim, client_for(sim, keys=False) as c:
         tick = await c.stream_ticker("BTCUSDT")

@@ -79,7 +79,7 @@ class LocalMarketStream(Generic[T]):
         """The state at the venue's current time."""
         return None if self._closed else self._read()
 
-    def changed(self) -> None:
+    def notify(self) -> None:
         """The venue moved: wake the iterator."""
         self._version += 1
         self._wake.set()
@@ -95,6 +95,14 @@ class LocalMarketStream(Generic[T]):
                     return value
             self._wake.clear()
             await self._wake.wait()
+
+    async def changed(self) -> bool:
+        """Wait for the venue's next move to a readable state; False once closed."""
+        try:
+            await self.__anext__()
+        except StopAsyncIteration:
+            return False
+        return True
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self

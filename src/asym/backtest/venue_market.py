@@ -276,9 +276,9 @@ class MarketDataApi:
     def _publish_moved(self) -> None:
         """The clock moved: wake book/ticker streams, emit closed candles."""
         for b in self._books:
-            b.changed()
+            b.notify()
         for t in self._tickers:
-            t.changed()
+            t.notify()
         now = self.clock.now_ms()
         for (symbol, interval), subs in self._kline_streams.items():
             if not subs:

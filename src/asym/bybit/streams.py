@@ -60,8 +60,15 @@ _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, DataError, Value
 class ConflatedStream(Generic[T]):
     """Latest-state stream (implements asym.domain.venue.MarketStream)."""
 
-    def __init__(self, source: Callable[[], T | None], on_close: Callable[[ConflatedStream[T]], Any]) -> None:
+    def __init__(
+        self,
+        source: Callable[[], T | None],
+        on_close: Callable[[ConflatedStream[T]], Any],
+        ready: Callable[[], bool] | None = None,
+    ) -> None:
         self._source = source
+        self._ready = ready
+        """Cheap "would `source` return a state?" (e.g. the book is in sync), so `changed` builds nothing."""
         self._on_close = on_close
         self._dirty = False
         self._waiter: asyncio.Future[None] | None = None
@@ -94,11 +101,27 @@ class ConflatedStream(Generic[T]):
                 if value is not None:
                     return value
                 continue  # known out of sync: wait for the resync
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
+            await self._wait()
+
+    async def changed(self) -> bool:
+        """Wait for the next change to an in-sync state without building it (freshness tracking for 500
+        books must not sort and convert 25,000 books a second); False once the stream is closed."""
+        while True:
+            if self._closed:
+                return False
+            if self._dirty:
+                self._dirty = False
+                if self._ready() if self._ready is not None else self._source() is not None:
+                    return True
+                continue
+            await self._wait()
+
+    async def _wait(self) -> None:
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
 
     async def aclose(self) -> None:
         """Stop; unsubscribes the topic when this was its last consumer."""
@@ -170,12 +193,14 @@ RESYNC_RETRY_S = 3.0
 class _Topic:
     """State and consumers of one subscribed topic."""
 
-    __slots__ = ("book", "consumers", "kind", "last_resync", "symbol", "ticker")
+    __slots__ = ("book", "consumers", "kind", "last_resync", "subscribed", "symbol", "ticker")
 
     def __init__(self, kind: str, symbol: str) -> None:
         self.kind = kind
         self.symbol = symbol
         self.consumers: list[Any] = []
+        self.subscribed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        """Done when the venue acknowledged the subscription (or refused it: the exception)."""
         self.book: OrderBookMachine | None = None
         self.ticker: TickerState | None = None
         self.last_resync = time.monotonic()
@@ -241,6 +266,9 @@ class StreamHub:
     # ------------------------------------------------------------ subscribing
 
     async def _add(self, conn: WsConnection, topic: str, kind: str, symbol: str, consumer: Any) -> None:
+        # The lock covers the registry only: the subscribe round trip runs outside it, so that many
+        # symbols subscribe concurrently (a 500-symbol universe is 1,500 topics: one at a time, waiting
+        # for each ack, takes minutes).
         async with self._lock:
             if conn is self.public and not self._public_started:
                 await conn.start()
@@ -258,12 +286,27 @@ class StreamHub:
                 elif kind == "ticker":
                     t.ticker = TickerState(symbol, self.category)
             t.consumers.append(consumer)
-            if fresh:
-                try:
-                    await conn.subscribe([topic])
-                except BaseException:
+        if not fresh:
+            try:
+                await asyncio.shield(t.subscribed)  # a consumer of a topic being subscribed waits for its ack
+            except BaseException:
+                if consumer in t.consumers:
+                    t.consumers.remove(consumer)
+                raise
+            return
+        try:
+            await conn.subscribe([topic])
+        except BaseException as exc:
+            async with self._lock:
+                if self._topics.get(topic) is t:
                     del self._topics[topic]
-                    raise
+            if isinstance(exc, Exception):
+                t.subscribed.set_exception(exc)
+                t.subscribed.exception()  # retrieved: nobody else may be waiting
+            else:
+                t.subscribed.cancel()
+            raise
+        t.subscribed.set_result(None)
 
     def _remover(self, conn_of: Callable[[], WsConnection], topic: str) -> Callable[[Any], Any]:
         async def remove(consumer: Any) -> None:
@@ -295,7 +338,11 @@ class StreamHub:
             t = self._topics.get(topic)
             return t.book.view() if t is not None and t.book is not None else None
 
-        stream: ConflatedStream[OrderBook] = ConflatedStream(source, self._remover(self._pub, topic))
+        def ready() -> bool:
+            t = self._topics.get(topic)
+            return t is not None and t.book is not None and t.book.synced
+
+        stream: ConflatedStream[OrderBook] = ConflatedStream(source, self._remover(self._pub, topic), ready)
         await self._add(self.public, topic, "book", symbol, stream)
         return stream
 
@@ -312,7 +359,11 @@ class StreamHub:
             t = self._topics.get(topic)
             return t.ticker.view() if t is not None and t.ticker is not None else None
 
-        stream: ConflatedStream[Ticker] = ConflatedStream(source, self._remover(self._pub, topic))
+        def ready() -> bool:
+            t = self._topics.get(topic)
+            return t is not None and t.ticker is not None and t.ticker.complete
+
+        stream: ConflatedStream[Ticker] = ConflatedStream(source, self._remover(self._pub, topic), ready)
         await self._add(self.public, topic, "ticker", symbol, stream)
         return stream
 

@@ -48,8 +48,14 @@ class TickerState:
         """True once a snapshot was applied."""
         return self._fields is not None
 
+    @property
+    def complete(self) -> bool:
+        """True when `view` returns a ticker (a snapshot was applied and it has a last price)."""
+        return self._fields is not None and bool(self._fields.get("lastPrice"))
+
     def view(self) -> Ticker | None:
         """The merged ticker, or None before the first snapshot (or without a last price yet)."""
-        if self._fields is None or not self._fields.get("lastPrice"):
+        fields = self._fields
+        if fields is None or not fields.get("lastPrice"):
             return None
-        return ticker_from_fields(self._fields, self.ts, self.category)
+        return ticker_from_fields(fields, self.ts, self.category)

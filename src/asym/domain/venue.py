@@ -112,6 +112,10 @@ class MarketStream(Protocol[T_co]):
         """Iterate over states as they change (waits for the next change)."""
         ...
 
+    async def changed(self) -> bool:
+        """Wait for the next change to an in-sync state without building it; False once closed."""
+        ...
+
     async def aclose(self) -> None:
         """Stop the stream (unsubscribes when it was the last consumer)."""
         ...

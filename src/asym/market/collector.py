@@ -195,38 +195,46 @@ class Collector:
         return chosen, tickers
 
     async def start_streams(self, symbols: Sequence[str]) -> None:
-        """Subscribe the real-time streams (books, tickers, liquidations) of `symbols` not yet watched."""
+        """Subscribe the real-time streams (books, tickers, liquidations) of `symbols` not yet watched,
+        up to `concurrency` symbols at a time (each subscription waits for the venue's ack)."""
         if not self.config.streams:
             return
-        for symbol in symbols:
-            if symbol in self._books:
-                continue
-            opened: list[Any] = []
-            try:
-                book = await self.venue.stream_orderbook(symbol, 50)
-                opened.append(book)
-                ticker = await self.venue.stream_ticker(symbol)
-                opened.append(ticker)
-                liqs = await self.venue.stream_liquidations(symbol)
-            except Exception as exc:  # a dropped socket mid-subscribe must not end the cycle
-                log.warning("stream_subscribe_failed", symbol=symbol, error=repr(exc))
-                for stream in opened:
-                    with contextlib.suppress(Exception):
-                        await stream.aclose()
-                continue  # retried at the next cycle
-            self._books[symbol] = book
-            self._streams += [book, ticker, liqs]
-            self.liquidations.watching(symbol, self.clock())
-            self._tasks.append(asyncio.create_task(self._follow_book(symbol, book)))
-            self._tasks.append(asyncio.create_task(self._follow_ticker(symbol, ticker)))
-            self._tasks.append(asyncio.create_task(self._follow_liquidations(symbol, liqs)))
+        sem = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(symbol: str) -> None:
+            async with sem:
+                await self._start_symbol_streams(symbol)
+
+        await asyncio.gather(*(one(s) for s in dict.fromkeys(symbols) if s not in self._books))
+
+    async def _start_symbol_streams(self, symbol: str) -> None:
+        opened: list[Any] = []
+        try:
+            book = await self.venue.stream_orderbook(symbol, 50)
+            opened.append(book)
+            ticker = await self.venue.stream_ticker(symbol)
+            opened.append(ticker)
+            liqs = await self.venue.stream_liquidations(symbol)
+        except Exception as exc:  # a dropped socket mid-subscribe must not end the cycle
+            log.warning("stream_subscribe_failed", symbol=symbol, error=repr(exc))
+            for stream in opened:
+                with contextlib.suppress(Exception):
+                    await stream.aclose()
+            return  # retried at the next cycle
+        self._books[symbol] = book
+        self._streams += [book, ticker, liqs]
+        self.liquidations.watching(symbol, self.clock())
+        self._tasks.append(asyncio.create_task(self._follow_book(symbol, book)))
+        self._tasks.append(asyncio.create_task(self._follow_ticker(symbol, ticker)))
+        self._tasks.append(asyncio.create_task(self._follow_liquidations(symbol, liqs)))
 
     async def _follow_book(self, symbol: str, stream: MarketStream[OrderBook]) -> None:
-        async for _book in stream:
+        # changed(), not iteration: the book itself is only built when a cycle reads it.
+        while await stream.changed():
             self.freshness.mark("book", symbol, self.clock())
 
     async def _follow_ticker(self, symbol: str, stream: MarketStream[Ticker]) -> None:
-        async for _t in stream:
+        while await stream.changed():
             self.freshness.mark("ticker", symbol, self.clock())
 
     async def _follow_liquidations(self, symbol: str, stream: EventStream[Liquidation]) -> None:
