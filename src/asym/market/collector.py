@@ -254,9 +254,8 @@ class Collector:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        for stream in self._streams:
-            with contextlib.suppress(Exception):
-                await stream.aclose()
+        # All at once: each close may wait for the venue's unsubscribe ack.
+        await asyncio.gather(*(stream.aclose() for stream in self._streams), return_exceptions=True)
         self._tasks.clear()
         self._streams.clear()
         self._books.clear()

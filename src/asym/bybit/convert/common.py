@@ -12,7 +12,8 @@ ZERO = Decimal(0)
 # Bounded intern table: the same price/size strings come back request after request (book levels,
 # unchanged candles), and Decimal is immutable, so sharing instances is safe and saves the parse.
 DEC_CACHE: dict[str, Decimal] = {}
-DEC_CACHE_MAX = 200_000
+DEC_CACHE_MAX = 50_000
+"""About 10 MB when full (key, Decimal and slot about 200 bytes)."""
 
 
 def dec(s: str, field: str = "value") -> Decimal:

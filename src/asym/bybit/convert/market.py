@@ -90,8 +90,13 @@ def instrument(item: InstrumentItem, category: str) -> Instrument:
 # * the last response: when the new rows are the old ones shifted by k new candles, one C-level list
 #   comparison proves the closed part unchanged and only the k + 1 newest rows are converted;
 # * start string -> (row, candle): any other identical row is a lookup instead of 7 Decimals and a struct.
+# Both layers keep at most CACHED_SERIES series (the most recently converted): a collector of 500 symbols
+# x 2 intervals re-reads each series once per cycle, and holding every series' rows and Candles between
+# cycles would cost about 300 MB for little gain; a trader polling a few series keeps all of its own.
 _CANDLE_CACHE: dict[tuple[str, str, str], dict[str, tuple[list[str], Candle]]] = {}
-_CANDLE_CACHE_MAX = 2_000
+_CANDLE_CACHE_MAX = 1_000
+"""Rows kept per series."""
+CACHED_SERIES = 32
 _LAST: dict[tuple[str, str, str], tuple[list[list[str]], list[Candle], int]] = {}
 
 
@@ -124,9 +129,12 @@ def candles(
         newest_start = int(rows[0][0]) if rows else None
     except (ValueError, IndexError):
         newest_start = None
-    series = _CANDLE_CACHE.get(series_key)
+    series = _CANDLE_CACHE.pop(series_key, None)  # re-inserted last: the dict is in recency order
     if series is None or len(series) > _CANDLE_CACHE_MAX:
-        series = _CANDLE_CACHE[series_key] = {}
+        series = {}
+    _CANDLE_CACHE[series_key] = series
+    while len(_CANDLE_CACHE) > CACHED_SERIES:
+        del _CANDLE_CACHE[next(iter(_CANDLE_CACHE))]
     for row in reversed(todo):
         try:
             start = int(row[0])
@@ -141,7 +149,10 @@ def candles(
         series[row[0]] = (row, candle)
         append(candle)
     if now_ms is not None and interval is not Interval.MONTH:
+        _LAST.pop(series_key, None)
         _LAST[series_key] = (rows, out, now_ms)
+        while len(_LAST) > CACHED_SERIES:
+            del _LAST[next(iter(_LAST))]
     return out
 
 
