@@ -185,9 +185,13 @@ def _check_instrument(c: _Checks, intent: TradeIntent, inst: Instrument) -> bool
 
 def blocking_flags(data: EnhancedData, cfg: RiskConfig) -> list[str]:
     """The quality flags of `data` that make it unusable for a new position under `cfg`."""
+    flags = data.quality_flags
+    if not flags:
+        return []
     if cfg.block_on_any_quality_flag:
-        return list(data.quality_flags)
-    return [f for f in data.quality_flags if any(f.startswith(p) for p in cfg.blocking_quality_flags)]
+        return list(flags)
+    prefixes = cfg.blocking_quality_flags  # a tuple: str.startswith tests every prefix in C
+    return [f for f in flags if f.startswith(prefixes)]
 
 
 def data_usable(data: EnhancedData, cfg: RiskConfig, now_ms: int) -> bool:
