@@ -303,3 +303,25 @@ async def test_unreachable_stream_raises_instead_of_hanging() -> None:
         with pytest.raises(VenueError, match="could not connect"):
             await c.stream_orderbook("BTCUSDT", 50)
         assert c.hub.public._task is None  # nothing left running
+
+
+async def test_public_topics_spread_over_connections_under_the_args_limit(simulator: Any) -> None:
+    """Past `public_args_limit` characters of topic names a new public connection is opened: every topic
+    lives on exactly one connection, none carries more than the limit, all of them deliver, and the
+    simulator (which enforces Bybit's 21,000) never refuses."""
+    cfg = ClientConfig(ws=WsConfig(public_args_limit=60))
+    async with simulator(symbols=6) as sim, client_for(sim, cfg, keys=False) as c:
+        symbols = [i.symbol for i in await c.get_instruments()][:6]
+        books = await asyncio.gather(*(c.stream_orderbook(s, 50) for s in symbols))
+        tickers = await asyncio.gather(*(c.stream_ticker(s) for s in symbols))
+        hub = c.hub
+        assert len(hub.publics) >= 3
+        carried = [t for conn in hub.publics for t in conn.topics]
+        assert sorted(carried) == sorted({*carried}) and len(carried) == 12
+        assert all(conn.arg_chars <= 60 for conn in hub.publics)
+        streams: list[Any] = [*books, *tickers]
+        for stream in streams:
+            assert await asyncio.wait_for(stream.changed(), 10) is True
+        for stream in streams:
+            await stream.aclose()
+        assert all(not conn.topics for conn in hub.publics)

@@ -116,7 +116,7 @@ class _FailingFunding:
 
 async def test_missing_input_is_flagged_not_zero_filled(sim: RunningSimulator) -> None:
     client = await _client(sim)
-    collector = Collector(_FailingFunding(client), SMALL)  # type: ignore[arg-type]
+    collector = Collector(_FailingFunding(client), SMALL)
     try:
         result = await collector.collect_once()
     finally:

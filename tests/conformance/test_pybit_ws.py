@@ -97,7 +97,14 @@ def test_private_streams(sim: RunningSimulator, urls: None) -> None:
         ws.position_stream(positions)
         ws.execution_stream(executions)
         ws.wallet_stream(wallets)
-        time.sleep(0.3)
+        # Wait for the venue to hold the four subscriptions (a fixed sleep lost the race under load: the
+        # order's events were published before pybit had subscribed).
+        assert sim.server is not None
+        hub = sim.server.hub
+        end = time.monotonic() + 30
+        while not any({"order", "position", "execution", "wallet"} <= c.topics for c in list(hub.conns)):
+            assert time.monotonic() < end, "pybit never subscribed its private topics"
+            time.sleep(0.05)
         http = HTTP(api_key=sim.api_key, api_secret=sim.api_secret)
         http.endpoint = sim.rest_url
         http.place_order(

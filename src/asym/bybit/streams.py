@@ -193,10 +193,12 @@ RESYNC_RETRY_S = 3.0
 class _Topic:
     """State and consumers of one subscribed topic."""
 
-    __slots__ = ("book", "consumers", "kind", "last_resync", "subscribed", "symbol", "ticker")
+    __slots__ = ("book", "conn", "consumers", "kind", "last_resync", "subscribed", "symbol", "ticker")
 
-    def __init__(self, kind: str, symbol: str) -> None:
+    def __init__(self, kind: str, symbol: str, conn: WsConnection) -> None:
         self.kind = kind
+        self.conn = conn
+        """The connection that carries this topic."""
         self.symbol = symbol
         self.consumers: list[Any] = []
         self.subscribed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -225,15 +227,11 @@ class StreamHub:
         self.category = category
         self._topics: dict[str, _Topic] = {}
         self._lock = asyncio.Lock()
-        self.public = WsConnection(
-            public_url,
-            session,
-            self._on_public,
-            name="public",
-            config=self.config,
-            observer=self.observer,
-            on_connect=self._on_public_connect,
-        )
+        self._session = session
+        self._public_url = public_url
+        self.public = self._new_public()
+        """The first public connection; `publics` lists all of them."""
+        self.publics: list[WsConnection] = [self.public]
         self.private: WsConnection | None = None
         if credentials is not None:
             self.private = WsConnection(
@@ -247,8 +245,7 @@ class StreamHub:
                 on_connect=self._on_private_connect,
                 wall_ms=wall_ms,
             )
-        self._public_started = False
-        self._private_started = False
+        self._started: set[int] = set()
 
     async def close(self) -> None:
         """Close both connections and end every stream."""
@@ -259,27 +256,55 @@ class StreamHub:
                 if w is not None and not w.done():
                     w.set_result(None)
         self._topics.clear()
-        await self.public.close()
+        for conn in self.publics:
+            await conn.close()
         if self.private is not None:
             await self.private.close()
 
     # ------------------------------------------------------------ subscribing
 
-    async def _add(self, conn: WsConnection, topic: str, kind: str, symbol: str, consumer: Any) -> None:
+    def _new_public(self) -> WsConnection:
+        holder: list[WsConnection] = []
+        conn = WsConnection(
+            self._public_url,
+            self._session,
+            self._on_public,
+            name="public",
+            config=self.config,
+            observer=self.observer,
+            on_connect=lambda n: self._on_public_connect(holder[0], n),
+        )
+        holder.append(conn)
+        return conn
+
+    def _public_for(self, topic: str) -> WsConnection:
+        """The public connection with room for `topic` under Bybit's per-connection args limit (a new
+        one when every connection is full). Called under the lock."""
+        limit = self.config.public_args_limit
+        for conn in self.publics:
+            if conn.arg_chars + len(topic) <= limit:
+                return conn
+        conn = self._new_public()
+        self.publics.append(conn)
+        return conn
+
+    async def _add(
+        self, conn: WsConnection | None, topic: str, kind: str, symbol: str, consumer: Any
+    ) -> None:
+        """Register `consumer` of `topic` and subscribe it when new; `conn` None: a public topic, on the
+        public connection with room for it."""
         # The lock covers the registry only: the subscribe round trip runs outside it, so that many
         # symbols subscribe concurrently (a 500-symbol universe is 1,500 topics: one at a time, waiting
         # for each ack, takes minutes).
         async with self._lock:
-            if conn is self.public and not self._public_started:
-                await conn.start()
-                self._public_started = True
-            if conn is self.private and not self._private_started:
-                await conn.start()
-                self._private_started = True
             t = self._topics.get(topic)
             fresh = t is None
             if t is None:
-                t = self._topics[topic] = _Topic(kind, symbol)
+                target = conn if conn is not None else self._public_for(topic)
+                if id(target) not in self._started:
+                    await target.start()
+                    self._started.add(id(target))
+                t = self._topics[topic] = _Topic(kind, symbol, target)
                 if kind == "book":
                     depth = int(topic.split(".")[1])
                     t.book = OrderBookMachine(symbol, depth, self.category)
@@ -295,7 +320,9 @@ class StreamHub:
                 raise
             return
         try:
-            await conn.subscribe([topic])
+            # No await between the lock's release and here: the topic enters the connection's registry
+            # (and its args count) before another subscription picks a connection.
+            await t.conn.subscribe([topic])
         except BaseException as exc:
             async with self._lock:
                 if self._topics.get(topic) is t:
@@ -308,7 +335,7 @@ class StreamHub:
             raise
         t.subscribed.set_result(None)
 
-    def _remover(self, conn_of: Callable[[], WsConnection], topic: str) -> Callable[[Any], Any]:
+    def _remover(self, topic: str) -> Callable[[Any], Any]:
         async def remove(consumer: Any) -> None:
             async with self._lock:
                 t = self._topics.get(topic)
@@ -323,12 +350,9 @@ class StreamHub:
                 # Outside the lock, like subscribing: closing 1,500 streams must not take 1,500 round trips
                 # in a row. The connection's registry changes before this task first yields, so a new
                 # subscription of the same topic is always sent after this unsubscription.
-                await conn_of().unsubscribe([topic])
+                await t.conn.unsubscribe([topic])
 
         return remove
-
-    def _pub(self) -> WsConnection:
-        return self.public
 
     def _priv(self) -> WsConnection:
         if self.private is None:
@@ -347,8 +371,8 @@ class StreamHub:
             t = self._topics.get(topic)
             return t is not None and t.book is not None and t.book.synced
 
-        stream: ConflatedStream[OrderBook] = ConflatedStream(source, self._remover(self._pub, topic), ready)
-        await self._add(self.public, topic, "book", symbol, stream)
+        stream: ConflatedStream[OrderBook] = ConflatedStream(source, self._remover(topic), ready)
+        await self._add(None, topic, "book", symbol, stream)
         return stream
 
     def book_machine(self, symbol: str, depth: int = 50) -> OrderBookMachine | None:
@@ -368,15 +392,13 @@ class StreamHub:
             t = self._topics.get(topic)
             return t is not None and t.ticker is not None and t.ticker.complete
 
-        stream: ConflatedStream[Ticker] = ConflatedStream(source, self._remover(self._pub, topic), ready)
-        await self._add(self.public, topic, "ticker", symbol, stream)
+        stream: ConflatedStream[Ticker] = ConflatedStream(source, self._remover(topic), ready)
+        await self._add(None, topic, "ticker", symbol, stream)
         return stream
 
     async def _public_events(self, topic: str, kind: str, symbol: str) -> QueueStream[Any]:
-        stream: QueueStream[Any] = QueueStream(
-            self._remover(self._pub, topic), maxlen=self.config.public_queue_max
-        )
-        await self._add(self.public, topic, kind, symbol, stream)
+        stream: QueueStream[Any] = QueueStream(self._remover(topic), maxlen=self.config.public_queue_max)
+        await self._add(None, topic, kind, symbol, stream)
         return stream
 
     async def trades(self, symbol: str) -> QueueStream[PublicTrade]:
@@ -392,7 +414,7 @@ class StreamHub:
         return await self._public_events(f"allLiquidation.{symbol}", "liquidation", symbol)
 
     async def _private_events(self, topic: str) -> QueueStream[Any]:
-        stream: QueueStream[Any] = QueueStream(self._remover(self._priv, topic), maxlen=None)
+        stream: QueueStream[Any] = QueueStream(self._remover(topic), maxlen=None)
         await self._add(self._priv(), topic, topic, "", stream)
         return stream
 
@@ -414,9 +436,11 @@ class StreamHub:
 
     # ------------------------------------------------------------ inbound
 
-    def _on_public_connect(self, n: int) -> None:
+    def _on_public_connect(self, conn: WsConnection, n: int) -> None:
         # Whatever happened while disconnected is lost: books wait for the snapshot the replay brings.
         for t in self._topics.values():
+            if t.conn is not conn:
+                continue
             if t.book is not None:
                 t.book.mark_stale("reconnect")
             if t.ticker is not None:
@@ -476,7 +500,7 @@ class StreamHub:
             return
         t.last_resync = now
         self.observer.on_ws_event("public", "resync")
-        self.public.resync(topic)
+        t.conn.resync(topic)
 
     def _on_book(self, frame: ww.WsFrame, t: _Topic) -> None:
         book = t.book

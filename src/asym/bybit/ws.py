@@ -48,6 +48,9 @@ class WsConfig:
     connect_timeout_s: float = 10.0
     auth_expires_s: float = 10.0
     topics_per_request: int = 10
+    public_args_limit: int = 21_000
+    """Characters of subscribed topic names one public connection may carry (Bybit: 21,000); the hub
+    opens another public connection for topics beyond it."""
     reconnect: ReconnectPolicy = field(default_factory=ReconnectPolicy)
     public_queue_max: int = 10_000
     """Buffer of a public event stream (trades, klines, liquidations) before the oldest are dropped."""
@@ -148,6 +151,11 @@ class WsConnection:
             await ws.close()
 
     # ------------------------------------------------------------ subscriptions
+
+    @property
+    def arg_chars(self) -> int:
+        """Characters of the topic names this connection carries (Bybit caps them per connection)."""
+        return sum(len(t) for t in self.topics)
 
     async def subscribe(self, topics: list[str]) -> None:
         """Add topics to the registry and subscribe now if connected (waits for the venue's ack)."""

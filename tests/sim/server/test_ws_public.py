@@ -273,3 +273,27 @@ async def test_slow_start_many_topics_and_close() -> None:
                 seen.add(m.get("topic"))
             assert {f"orderbook.1.{s}" for s in ("BTCUSDT", "ETHUSDT", "SOLUSDT")} <= seen
         await asyncio.sleep(0)
+
+
+async def test_a_public_connection_carries_at_most_21000_characters_of_args(sim: RunningSimulator) -> None:
+    """Bybit caps the subscribed args of one public connection at 21,000 characters: a request that would
+    pass it is refused whole (nothing subscribed), and the topics already carried keep flowing."""
+    async with aiohttp.ClientSession() as s, s.ws_connect(sim.ws_public_url) as ws:
+        await ws.send_json({"req_id": "ok", "op": "subscribe", "args": ["tickers.BTCUSDT"]})
+        ack = await recv(ws)
+        assert ack["success"] is True
+        # 21,000 - 15 characters of room: one topic name too many (made-up names: the size check comes
+        # first, as it must for a request this large).
+        names = [f"orderbook.50.X{i:06d}USDT" for i in range(1000)]  # 24 characters each
+        await ws.send_json({"req_id": "big", "op": "subscribe", "args": names[:875]})
+        refused = await recv(ws)
+        while refused.get("req_id") != "big":
+            refused = await recv(ws)
+        assert refused["success"] is False
+        assert refused["ret_msg"].startswith("error:args size >21000")
+        assert (await recv_topic(ws, "tickers.BTCUSDT"))["topic"] == "tickers.BTCUSDT"
+        await ws.send_json({"req_id": "fits", "op": "subscribe", "args": ["orderbook.50.BTCUSDT"]})
+        ack = await recv(ws)
+        while ack.get("req_id") != "fits":
+            ack = await recv(ws)
+        assert ack["success"] is True

@@ -51,6 +51,10 @@ PRIVATE_TOPICS = {
 _DECODE = msgspec.json.Decoder().decode
 
 
+PUBLIC_ARGS_LIMIT = 21_000
+"""Characters of subscribed topic names one public connection may carry (Bybit's limit)."""
+
+
 class Conn:
     """One WebSocket connection."""
 
@@ -475,6 +479,22 @@ class Hub:
             return
         if conn.kind == proto.PRIVATE:
             self._subscribe_private(conn, req_id, topics)
+            return
+        # Bybit: the args of one public connection total at most 21,000 characters. SIM-CHOICE: refused
+        # before any other check, with this retMsg (Bybit's own wording is not documented).
+        carried = sum(len(t) for t in conn.topics) + sum(len(t) for t in topics if t not in conn.topics)
+        if carried > PUBLIC_ARGS_LIMIT:
+            conn.send(
+                proto.ack(
+                    conn.kind,
+                    conn.conn_id,
+                    req_id,
+                    "subscribe",
+                    False,
+                    f"error:args size >{PUBLIC_ARGS_LIMIT},total:{carried}",
+                    topics,
+                )
+            )
             return
         # All or nothing: clients drop the callbacks of a failed request, so a partly applied request
         # would push data for topics nobody listens to any more.
