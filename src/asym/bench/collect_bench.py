@@ -243,8 +243,9 @@ def render(r: dict[str, Any]) -> str:
         f"\n\nCompleteness of the full cycle: {c['completeness']:.1%}; failed requests: {c['failures']}. "
         "The floor is the cycle's requests at Bybit's IP limit (600 per 5 s); asym's client paces itself at "
         "550 per 5 s to stay clear of the ban and keeps 10 % of that for order placement and "
-        "cancellation, so data requests get at most 99 per second: 1.21x the floor is the best a cycle can do once the "
-        "window is full (less when a cycle starts with an empty window). The measured first cycle "
+        "cancellation, so data requests get at most 99 per second: 1.21x the floor is the best a cycle "
+        "can do once the window is full (less when a cycle starts with an empty window). The measured "
+        "first cycle "
         "is a fresh client and collector (nothing cached) against a simulator that already generated its "
         "history; each figure comes from its own process, the simulator from another one pinned to core 0."
     )
