@@ -93,25 +93,8 @@ def _dec(value: Decimal | None) -> str:
     return "" if value is None else format(value.normalize(), "f")
 
 
-_SIGNAL_IDS: dict[int, tuple[Signal, str]] = {}
-"""id(signal) -> (the signal, its id): a decision and its journal row hash the same frozen Signal (a year
-of backtest steps is 170,000 hashes otherwise). Holding the signal keeps its id() from being reused."""
-_SIGNAL_IDS_MAX = 4096
-
-
 def signal_id(signal: Signal) -> str:
     """A stable id of a signal from its trading content (not latency or token usage), 32 hex digits."""
-    hit = _SIGNAL_IDS.get(id(signal))
-    if hit is not None and hit[0] is signal:
-        return hit[1]
-    sid = _signal_id(signal)
-    if len(_SIGNAL_IDS) >= _SIGNAL_IDS_MAX:
-        _SIGNAL_IDS.clear()
-    _SIGNAL_IDS[id(signal)] = (signal, sid)
-    return sid
-
-
-def _signal_id(signal: Signal) -> str:
     parts = [
         signal.symbol,
         signal.action.value,

@@ -47,9 +47,10 @@ def _positive(name: str, value: Decimal | None) -> Decimal:
     return value
 
 
-def intent_from_signal(signal: Signal, mark: Decimal | None) -> TradeIntent:
+def intent_from_signal(signal: Signal, mark: Decimal | None, sid: str | None = None) -> TradeIntent:
     """The intent of a validated LONG/SHORT signal; `mark` (the current mark price) is the reference of a
-    market entry. Raises DataError for HOLD/CLOSE or an incomplete signal."""
+    market entry; `sid`: the signal's id when the caller has it. Raises DataError for HOLD/CLOSE or an
+    incomplete signal."""
     if signal.action not in (Action.LONG, Action.SHORT):
         raise DataError(f"only LONG/SHORT signals open trades, got {signal.action}")
     if signal.entry_type is None:
@@ -87,7 +88,7 @@ def intent_from_signal(signal: Signal, mark: Decimal | None) -> TradeIntent:
         stop_loss=stop,
         take_profits=tuple(legs),
         leverage=leverage,
-        signal_id=signal_id(signal),
+        signal_id=sid if sid is not None else signal_id(signal),
         model_id=signal.model_id,
         reward_risk=rr,
         data_timestamp=signal.data_timestamp,

@@ -136,8 +136,8 @@ def mode_rows(events: Sequence[ModeEvent], first_index: int) -> list[DecisionRec
     ]
 
 
-def signal_row(outcome: SignalOutcome, now_ms: int) -> SignalRecord:
-    """A signal or rejection as a row of the signals table."""
+def signal_row(outcome: SignalOutcome, now_ms: int, sid: str | None = None) -> SignalRecord:
+    """A signal or rejection as a row of the signals table (`sid`: the signal's id when already known)."""
     if isinstance(outcome, Rejection):
         return SignalRecord(
             signal_id=decision_id("rejection", outcome.symbol, outcome.model_id, outcome.data_timestamp),
@@ -150,7 +150,7 @@ def signal_row(outcome: SignalOutcome, now_ms: int) -> SignalRecord:
             reason=outcome.detail[:300],
         )
     return SignalRecord(
-        signal_id=signal_id(outcome),
+        signal_id=sid if sid is not None else signal_id(outcome),
         ts=now_ms,
         symbol=outcome.symbol,
         model=outcome.model_id,

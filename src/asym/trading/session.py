@@ -325,7 +325,10 @@ class TradingSession:
             # The wallet (available margin) for the next cycle: off the signal-to-order path.
             await self._refresh_wallet()
             self.store.submit(
-                signals=[signal_row(o, now_ms) for o in outcomes],
+                # One decision per outcome, in order: the decision carries the signal id already computed.
+                signals=[
+                    signal_row(o, now_ms, d.signal_id) for o, d in zip(outcomes, decisions, strict=True)
+                ],
                 decisions=[d for d in decisions if d.action not in _COMMITTED],
             )
             self._record_equity(now_ms)
@@ -360,7 +363,7 @@ class TradingSession:
     ) -> tuple[DecisionRecord, str, str]:
         sym = signal.symbol
         try:
-            intent = intent_from_signal(signal, self._mark(sym))
+            intent = intent_from_signal(signal, self._mark(sym), sid)
         except DataError as exc:
             return self._decision(now_ms, sym, "SKIP", (f"unusable signal: {exc}",), sid), "", ""
         if intent.signal_id in self.trades.plans:
