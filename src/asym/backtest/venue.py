@@ -241,20 +241,7 @@ class CoreVenue(MarketDataApi):
         """Amend an open order."""
         ep = "/v5/order/amend"
         inst = self._inst(request.symbol, ep)
-        body: dict[str, Any] = {"category": "linear", "symbol": request.symbol}
-        if request.order_id:
-            body["orderId"] = request.order_id
-        elif request.order_link_id:
-            body["orderLinkId"] = request.order_link_id
-        for key, value in (
-            ("qty", request.qty),
-            ("price", request.price),
-            ("triggerPrice", request.trigger_price),
-            ("takeProfit", request.take_profit),
-            ("stopLoss", request.stop_loss),
-        ):
-            if value is not None:
-                body[key] = ca.wire_decimal(value)
+        body = ca.amend_body(request)
         cmd = self._call(ep, True, parse_amend, Params(body), inst)
         o = self._call(ep, True, self.engine.amend_order, self.uid, cmd, self.clock.now_ms())
         return self._ack(o, request.symbol)

@@ -345,35 +345,13 @@ class TradingApi:
 
     async def amend_order(self, request: AmendRequest) -> OrderAck:
         """Amend an open order; an unknown outcome is resolved by comparing the order with the request."""
-        body = self._amend_body(request)
+        body = ca.amend_body(request)
         cat = request.category
         try:
             env = await self._t.post(eps.ORDER_AMEND, body, category=cat.value)
             return _ack(env.result, request.symbol, cat, env.time)
         except OutcomeUnknownError as exc:
             return await self._resolve(exc, lambda: self._resolve_amend(request, body))
-
-    @staticmethod
-    def _amend_body(r: AmendRequest) -> dict[str, Any]:
-        if not r.order_id and not r.order_link_id:
-            raise InvalidRequestError("amend needs order_id or order_link_id", endpoint=eps.ORDER_AMEND.path)
-        if r.order_link_id:
-            ca.validate_order_link_id(r.order_link_id, eps.ORDER_AMEND.path)
-        body: dict[str, Any] = {"category": r.category.value, "symbol": r.symbol}
-        if r.order_id:
-            body["orderId"] = r.order_id
-        else:
-            body["orderLinkId"] = r.order_link_id
-        for key, value in (
-            ("qty", r.qty),
-            ("price", r.price),
-            ("triggerPrice", r.trigger_price),
-            ("takeProfit", r.take_profit),
-            ("stopLoss", r.stop_loss),
-        ):
-            if value is not None:
-                body[key] = ca.wire_decimal(value)
-        return body
 
     async def _lookup(
         self, symbol: str, order_id: str | None, link_id: str | None, cat: Category

@@ -23,6 +23,7 @@ from asym.domain import (
     TimeInForce,
     WalletBalance,
 )
+from asym.domain.venue import AmendRequest
 from asym.errors import DataError, InvalidRequestError
 
 ORDER_LINK_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,36}")
@@ -233,6 +234,30 @@ def order_body(req: OrderRequest, with_category: bool = True) -> dict[str, Any]:
         body["stopLoss"] = wire_decimal(req.stop_loss)
         if req.sl_trigger_by is not None:
             body["slTriggerBy"] = req.sl_trigger_by.value
+    return body
+
+
+def amend_body(req: AmendRequest) -> dict[str, Any]:
+    """The amend-order body of a request (InvalidRequestError before sending when it names no order)."""
+    ep = "/v5/order/amend"
+    if not req.order_id and not req.order_link_id:
+        raise InvalidRequestError("amend needs order_id or order_link_id", endpoint=ep)
+    if req.order_link_id:
+        validate_order_link_id(req.order_link_id, ep)
+    body: dict[str, Any] = {"category": req.category.value, "symbol": req.symbol}
+    if req.order_id:
+        body["orderId"] = req.order_id
+    else:
+        body["orderLinkId"] = req.order_link_id
+    for key, value in (
+        ("qty", req.qty),
+        ("price", req.price),
+        ("triggerPrice", req.trigger_price),
+        ("takeProfit", req.take_profit),
+        ("stopLoss", req.stop_loss),
+    ):
+        if value is not None:
+            body[key] = wire_decimal(value)
     return body
 
 
