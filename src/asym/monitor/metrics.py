@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
@@ -45,205 +46,151 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None, *, process: bool = True) -> None:
         self.registry = reg = registry if registry is not None else CollectorRegistry(auto_describe=True)
         ns = NAMESPACE
+        # Every metric on this registry and namespace.
+        counter = partial(Counter, namespace=ns, registry=reg)
+        gauge = partial(Gauge, namespace=ns, registry=reg)
+        histogram = partial(Histogram, namespace=ns, registry=reg)
         # Venue API.
-        self.api_duration = Histogram(
+        self.api_duration = histogram(
             "api_request_duration_seconds",
             "Venue API request latency per endpoint (one HTTP exchange, retries counted separately).",
             ["endpoint"],
-            namespace=ns,
-            registry=reg,
             buckets=API_BUCKETS,
         )
-        self.api_requests = Counter(
+        self.api_requests = counter(
             "api_requests",
             "Venue API requests by endpoint and outcome (ok or error).",
             ["endpoint", "outcome"],
-            namespace=ns,
-            registry=reg,
         )
-        self.api_errors = Counter(
+        self.api_errors = counter(
             "api_errors",
             "Venue API errors by endpoint, Bybit retCode and HTTP status ('none' when absent).",
             ["endpoint", "ret_code", "http_status"],
-            namespace=ns,
-            registry=reg,
         )
-        self.api_retries = Counter(
+        self.api_retries = counter(
             "api_retries",
             "Retries by endpoint and reason.",
             ["endpoint", "reason"],
-            namespace=ns,
-            registry=reg,
         )
-        self.rate_limit_waits = Counter(
+        self.rate_limit_waits = counter(
             "api_rate_limit_waits",
             "Times a request waited for a rate limit, by endpoint and scope (ip, endpoint, venue).",
             ["endpoint", "scope"],
-            namespace=ns,
-            registry=reg,
         )
-        self.rate_limit_wait_seconds = Counter(
+        self.rate_limit_wait_seconds = counter(
             "api_rate_limit_wait_seconds",
             "Seconds spent waiting for rate limits, by endpoint and scope.",
             ["endpoint", "scope"],
-            namespace=ns,
-            registry=reg,
         )
-        self.websocket_events = Counter(
+        self.websocket_events = counter(
             "websocket_events",
             "WebSocket events (connect, disconnect, resync, malformed, ...) by stream.",
             ["stream", "event"],
-            namespace=ns,
-            registry=reg,
         )
         # Collection and data quality.
-        self.cycle_duration = Histogram(
+        self.cycle_duration = histogram(
             "collection_cycle_duration_seconds",
             "Duration of one market-data collection cycle.",
-            namespace=ns,
-            registry=reg,
             buckets=CYCLE_BUCKETS,
         )
-        self.cycle_completeness = Gauge(
+        self.cycle_completeness = gauge(
             "collection_cycle_completeness_ratio",
             "Share of symbols whose data was complete in the last collection cycle (0..1).",
-            namespace=ns,
-            registry=reg,
         )
-        self.cycle_symbols = Gauge(
+        self.cycle_symbols = gauge(
             "collection_cycle_symbols",
             "Symbols in the last collection cycle, by state (expected, complete).",
             ["state"],
-            namespace=ns,
-            registry=reg,
         )
-        self.freshness = Gauge(
+        self.freshness = gauge(
             "data_freshness_seconds",
             "Age of the newest data per stream (seconds).",
             ["stream"],
-            namespace=ns,
-            registry=reg,
         )
-        self.quality_events = Counter(
-            "data_quality_events", "Data-quality events by kind.", ["kind"], namespace=ns, registry=reg
-        )
-        self.usable_share = Gauge(
+        self.quality_events = counter("data_quality_events", "Data-quality events by kind.", ["kind"])
+        self.usable_share = gauge(
             "data_usable_assets_ratio",
             "Share of watched assets with fresh, unflagged data (0..1).",
-            namespace=ns,
-            registry=reg,
         )
         # Models and signals.
-        self.model_duration = Histogram(
+        self.model_duration = histogram(
             "model_request_duration_seconds",
             "Model (LLM or rules) answer latency by provider and model.",
             ["provider", "model"],
-            namespace=ns,
-            registry=reg,
             buckets=MODEL_BUCKETS,
         )
-        self.model_requests = Counter(
+        self.model_requests = counter(
             "model_requests",
             "Model requests by provider, model and outcome.",
             ["provider", "model", "outcome"],
-            namespace=ns,
-            registry=reg,
         )
-        self.model_tokens = Counter(
+        self.model_tokens = counter(
             "model_tokens",
             "Model tokens by provider, model and direction (prompt, completion, cached_prompt).",
             ["provider", "model", "direction"],
-            namespace=ns,
-            registry=reg,
         )
-        self.model_cost = Counter(
+        self.model_cost = counter(
             "model_cost_dollars",
             "Model cost in US dollars by provider and model.",
             ["provider", "model"],
-            namespace=ns,
-            registry=reg,
         )
-        self.signals = Counter(
+        self.signals = counter(
             "signals",
             "Signal outcomes: accepted (by action) or rejected (by reason code).",
             ["outcome", "action", "reason"],
-            namespace=ns,
-            registry=reg,
         )
-        self.signal_to_order = Histogram(
+        self.signal_to_order = histogram(
             "signal_to_order_duration_seconds",
             "Time from a validated signal to its order being acknowledged by the venue.",
-            namespace=ns,
-            registry=reg,
             buckets=ORDER_BUCKETS,
         )
         # Account.
-        self.open_positions = Gauge("open_positions", "Open positions.", namespace=ns, registry=reg)
-        self.equity = Gauge("account_equity_usdt", "Account equity (USDT).", namespace=ns, registry=reg)
-        self.pnl = Gauge(
+        self.open_positions = gauge("open_positions", "Open positions.")
+        self.equity = gauge("account_equity_usdt", "Account equity (USDT).")
+        self.pnl = gauge(
             "pnl_usdt",
             "Profit and loss since start (USDT), by kind (realised, unrealised, total).",
             ["kind"],
-            namespace=ns,
-            registry=reg,
         )
-        self.drawdown = Gauge(
-            "drawdown_ratio", "Drawdown from the peak equity (0..1).", namespace=ns, registry=reg
-        )
-        self.mode = Gauge(
+        self.drawdown = gauge("drawdown_ratio", "Drawdown from the peak equity (0..1).")
+        self.mode = gauge(
             "trading_mode",
             "Trading mode: 1 for the current mode, 0 for the others.",
             ["mode"],
-            namespace=ns,
-            registry=reg,
         )
         # Process and event loop.
-        self.loop_lag = Histogram(
+        self.loop_lag = histogram(
             "event_loop_lag_seconds",
             "Event-loop scheduling delay (how late a timer fired).",
-            namespace=ns,
-            registry=reg,
             buckets=LAG_BUCKETS,
         )
-        self.loop_lag_max = Gauge(
+        self.loop_lag_max = gauge(
             "event_loop_lag_max_seconds",
             "Largest event-loop lag in the monitor's recent window.",
-            namespace=ns,
-            registry=reg,
         )
-        self.process_cpu = Gauge(
+        self.process_cpu = gauge(
             "process_cpu_usage_ratio",
             "CPU used by the process since the previous sample, as a share of one core.",
-            namespace=ns,
-            registry=reg,
         )
         # Alerts and logging.
-        self.alerts_firing = Gauge(
-            "alerts_firing", "Active alerts by rule.", ["rule"], namespace=ns, registry=reg
-        )
-        self.alert_deliveries = Counter(
+        self.alerts_firing = gauge("alerts_firing", "Active alerts by rule.", ["rule"])
+        self.alert_deliveries = counter(
             "alert_deliveries",
             "Alert notifications by channel and outcome (sent, failed, rate_limited, dropped).",
             ["channel", "outcome"],
-            namespace=ns,
-            registry=reg,
         )
-        self.log_dropped = Counter(
+        self.log_dropped = counter(
             "log_records_dropped",
             "Log records dropped because the log queue was full.",
-            namespace=ns,
-            registry=reg,
         )
         self.process_rss: Gauge | None = None
         if process and Path("/proc/self/stat").exists():
             # The standard process_* metrics (resident memory, CPU seconds, fds) read from /proc (Linux).
             ProcessCollector(namespace=ns, registry=reg)
         elif process:
-            self.process_rss = Gauge(
+            self.process_rss = gauge(
                 "process_resident_memory_bytes",
                 "Resident memory of the process (bytes), sampled by the monitor.",
-                namespace=ns,
-                registry=reg,
             )
         for kind in ("realised", "unrealised", "total"):
             self.pnl.labels(kind=kind).set(0)
