@@ -24,7 +24,6 @@ from asym.backtest.config import BacktestConfig
 from asym.backtest.data import MarketData, load_files, parse_time
 from asym.backtest.inputs import (
     BOOK_DEPTH,
-    _side,
     analytics_config_for,
     bar_market,
     bar_series,
@@ -39,6 +38,7 @@ from asym.backtest.precompute import auto_workers, compute_all, fingerprint
 from asym.backtest.report import metrics_json
 from asym.backtest.runner import _analytics, run_backtest
 from asym.sim.market.book import BookGrid
+from asym.sim.market.book_times import book_sides
 
 from .conftest import DAY, HOUR, synthetic, window
 
@@ -137,7 +137,7 @@ def test_book_sides_equal_book_grid_including_sides_cut_at_tick_one() -> None:
     level = rng.integers(0, 9, n)
     t = rng.integers(1_700_000_000_000, 1_800_000_000_000, n)
     for direction in (-1, 1):
-        px, sz, found, done = _side(s.book_params, touch, level, t, direction, BOOK_DEPTH)
+        px, sz, found, done = book_sides(s.book_params, touch, level, t, direction, BOOK_DEPTH)
         for i in range(n):
             want = BookGrid(s.book_params).side(
                 int(touch[i]), direction, BOOK_DEPTH, int(level[i]), int(t[i])

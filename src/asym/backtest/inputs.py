@@ -29,7 +29,6 @@ reference: tests/backtest/test_fast_inputs.py compares the two).
 from __future__ import annotations
 
 import copy
-import math
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
@@ -51,7 +50,7 @@ from asym.backtest.data import MarketData, SymbolData
 from asym.domain import FundingRate, Interval
 from asym.errors import ConfigError
 from asym.sim.market import book as book_model
-from asym.sim.market.seeding import mix64, unit_hash
+from asym.sim.market.book_times import book_sides
 
 DEFAULT_LOOKBACKS: dict[str, int] = {Interval.H1.value: 200, Interval.M5.value: 288}
 """Candles kept per interval (the collector's defaults)."""
@@ -280,8 +279,6 @@ def enhanced_series_stepwise(
 
 # ---- the venue at every step at once ---------------------------------------------------------------
 
-PROBE_TICKS = 32
-"""Ticks from the touch searched first for a calm book's levels (25 lie within ~30), more when volatile."""
 _ZERO = Decimal(0)
 
 
@@ -300,71 +297,6 @@ def base_state(s: BarSeries, times: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     k = np.searchsorted(s.start, times - d, side="right") - 1
     level = np.where(k >= 0, s.level[np.maximum(k, 0)], 0)
     return price.astype(np.int64), up.astype(bool), level.astype(np.int64)
-
-
-def _occupancy(ticks: np.ndarray, t: np.ndarray, p: book_model.BookParams) -> tuple[np.ndarray, np.ndarray]:
-    """(occupancy draw u, epoch hash) of `ticks` (rows) at times `t` (one per row): the book model's
-    per-tick hashes (asym.sim.market.book.BookGrid) for many ticks and times at once."""
-    key = np.uint64(p.key)
-    tk = ticks.astype(np.uint64)
-    base1 = mix64(tk * book_model._K1 ^ key)
-    life = (p.life_min_ms * np.exp(unit_hash(base1) * math.log(p.life_max_ms / p.life_min_ms))).astype(
-        np.int64
-    )
-    phase = (base1 >> np.uint64(20)).astype(np.int64) % life
-    base = mix64(tk * book_model._K2 ^ key)
-    h = mix64(base ^ ((t[:, None] + phase) // life).astype(np.uint64) * book_model._K3)
-    return unit_hash(h), h
-
-
-def _noise(h: np.ndarray) -> np.ndarray:
-    """Size noise (log-uniform, rare walls) of ticks with epoch hash h (BookGrid's draws)."""
-    h2 = mix64(h ^ book_model._K1)
-    wall = np.where(unit_hash(mix64(h2)) < book_model._WALL_P, book_model._WALL, 1.0)
-    return np.exp(2.2 * (unit_hash(h2) - 0.5)) * wall
-
-
-def _side(
-    p: book_model.BookParams,
-    touch: np.ndarray,
-    level: np.ndarray,
-    t: np.ndarray,
-    direction: int,
-    count: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """`count` levels of one side of each row's book (BookGrid.side): (prices, sizes, levels found, row
-    done). Ticks are drawn outward from the touch in widening slices, only for the rows still short of
-    `count` levels. A row is not done when its span held fewer levels and BookGrid would search a wider
-    one (the caller rebuilds it)."""
-    n = touch.size
-    occ = book_model._OCC
-    factor = np.array([book_model.vol_factor(lv) for lv in range(len(occ))])
-    # BookGrid.side's first span: count / (the occupancy far from the touch) * 1.3 + 64 ticks
-    span = np.array([min(book_model._MAX_K, int(count / float(o[-1]) * 1.3) + 64) for o in occ])[level]
-    limit = np.minimum(span, touch) if direction < 0 else span
-    px = np.zeros((n, count), dtype=np.int64)
-    sz = np.zeros((n, count), dtype=np.int64)
-    found = np.zeros(n, dtype=np.int64)
-    for lv in np.unique(level).tolist():
-        todo = np.flatnonzero(level == lv)
-        k0, k1 = 0, int(PROBE_TICKS * 2 ** (lv / 4))  # a calm side holds its levels near the touch
-        while todo.size:
-            k1 = min(k1, int(limit[todo].max()))
-            k = np.arange(k0, k1)
-            u, h = _occupancy(np.maximum(touch[todo, None] + direction * k, 1), t[todo], p)
-            present = (u < occ[lv][k0:k1]) & (k < limit[todo, None])
-            rank = found[todo, None] + np.cumsum(present, axis=1)
-            rows, cols = np.nonzero(present & (rank <= count))
-            dst = todo[rows]
-            kk = k[cols]
-            size = p.level_size * book_model._GROWTH[kk] * _noise(h[rows, cols]) / factor[lv]
-            px[dst, rank[rows, cols] - 1] = touch[dst] + direction * kk
-            sz[dst, rank[rows, cols] - 1] = np.maximum(p.min_size, np.rint(size)).astype(np.int64)
-            found[todo] = np.minimum(rank[:, -1], count)
-            todo = todo[(found[todo] < count) & (limit[todo] > k1)]
-            k0, k1 = k1, k1 * 2
-    done = (found >= count) | ((direction < 0) & (limit >= touch)) | (span >= book_model._MAX_K)
-    return px, sz, found, done
 
 
 class _Prices(Sequence[Decimal]):
@@ -406,8 +338,8 @@ def venue_series(
     ask = np.where(up, ref, ref + spread)
     low = bid < 1
     bid[low], ask[low] = 1, 1 + spread[low]
-    bpx, bsz, bn, bdone = _side(p, bid, level, t, -1, BOOK_DEPTH)
-    apx, asz, an, adone = _side(p, ask, level, t, +1, BOOK_DEPTH)
+    bpx, bsz, bn, bdone = book_sides(p, bid, level, t, -1, BOOK_DEPTH)
+    apx, asz, an, adone = book_sides(p, ask, level, t, +1, BOOK_DEPTH)
     for i in np.flatnonzero(~(bdone & adone)).tolist():
         bids, asks = s.grid(int(ref[i])).build(int(ref[i]), bool(up[i]), int(level[i]), int(t[i]), BOOK_DEPTH)
         for lv, pa, sa, na in ((bids, bpx, bsz, bn), (asks, apx, asz, an)):
