@@ -2,8 +2,9 @@
 
 Why not aiohttp here: a REST call to Bybit is one small request and one JSON answer on a kept-alive
 connection, and aiohttp's general client (cookies, redirects, proxies, tracing, multidicts, URL objects)
-costs about 150 us of CPU per call before any JSON is read; this pool costs about 50 us on uvloop
-(`asym bench client` measures both side by side). aiohttp still carries the WebSockets.
+makes the call itself the cost. `asym bench client` (tickers, 16 concurrent, uvloop): a bare aiohttp GET +
+json.loads takes 170 us of CPU per request; asym's whole call over this pool, decoding into Decimal
+domain types included, 93 us. aiohttp still carries the WebSockets.
 
 What it does: a bounded pool of persistent connections per base URL (TLS for https), one request in
 flight per connection, responses framed by llhttp (Content-Length or chunked, gzip/deflate bodies
