@@ -113,7 +113,8 @@ class MarketStream(Protocol[T_co]):
         ...
 
     async def changed(self) -> bool:
-        """Wait for the next change to an in-sync state without building it; False once closed."""
+        """Wait for the next change to an in-sync state; False once closed. Nothing is handed over, so an
+        implementation that can tell "in sync" cheaply (the client's books) builds nothing."""
         ...
 
     async def aclose(self) -> None:

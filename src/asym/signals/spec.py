@@ -23,7 +23,6 @@ import msgspec
 
 from asym.errors import ConfigError
 from asym.signals.cache import MemoryCache, ResponseCache
-from asym.signals.client import OpenAICompatibleModel
 from asym.signals.costs import DEFAULT_PRICES, ModelPrice, UsageLedger
 from asym.signals.models import ConsensusModel, FallbackModel, RulesModel, SignalModel
 from asym.signals.providers import (
@@ -161,6 +160,9 @@ def build_model(
         if s.kind == "rules":
             return RulesModel(ledger)
         settings, key = resolved[s]
+        # Imported here: the openai SDK takes ~0.7 s to import, and a run on the rule model never needs it.
+        from asym.signals.client import OpenAICompatibleModel
+
         return OpenAICompatibleModel(settings, key, cache=cache, prices=table, ledger=ledger)
 
     def chain(c: ChainSpec) -> SignalModel:
