@@ -96,6 +96,8 @@ async def test_halt_resume_and_mode_change_the_system(view: StaticSystemView, mo
         ("/api/halt", None, 400),  # reason required
         ("/api/halt", {"reason": ""}, 400),
         ("/api/halt", {"reason": "   "}, 400),
+        ("/api/halt", {"reason": "\u0085"}, 400),  # blank to Python's regex only
+        ("/api/halt", {"reason": "\ufeff"}, 400),  # blank to JSON Schema's (ECMA) regex only
         ("/api/halt", {"reason": "x" * 501}, 400),
         ("/api/halt", {"reason": "ok", "extra": 1}, 400),  # unknown field
         ("/api/halt", [1, 2], 400),

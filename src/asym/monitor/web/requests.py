@@ -12,7 +12,11 @@ from asym.monitor.alerts.book import ActiveAlert
 from asym.monitor.view import SignalRecord
 from asym.trading.modes import Mode
 
-Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
+NOT_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
+r"""At least one character that is not white space in either regex dialect: Python's `\s` (which decodes
+bodies) also counts \x1c-\x1f and \x85, JSON Schema's ECMA `\s` (which clients and fuzzers read from
+/api/openapi.json) also counts \ufeff; this class excludes the union, so both agree."""
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=NOT_BLANK)]
 OptionalReason = Annotated[str, msgspec.Meta(max_length=500)]
 
 
