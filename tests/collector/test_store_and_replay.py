@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from asym.bybit.auth import Credentials
 from asym.bybit.client import BybitClient
-from asym.domain import Interval
-from asym.market.collector import Collector
+from asym.domain import Candle, Interval
+from asym.market.collector import Collector, CycleResult
 from asym.market.config import CollectorConfig
+from asym.market.quality import Completeness
 from asym.market.recorder import Recorder, export_replay
 from asym.market.sink import StoreSink
 from asym.market.validation import find_candle_gaps
@@ -29,8 +31,13 @@ async def test_cycles_are_stored_once_and_candles_are_gapless(tmp_path: Path) ->
             try:
                 first = await collector.collect_once()
                 counts = await store.row_counts()
-                # The same cycle written again adds nothing (idempotent writes).
-                await StoreSink(store, "sim").write_cycle(first)
+                assert counts["candles"] == sum(r.candles_fetched for r in first.results)
+                # The same cycle written again, candles included, adds nothing (idempotent writes).
+                again = StoreSink(store, "sim")
+                for symbol in first.universe:
+                    for interval in (Interval.H1, Interval.M5):
+                        await again.write_candles(await store.candles(symbol, interval, venue="sim"))
+                await again.write_cycle(first)
                 assert await store.row_counts() == counts
                 await collector.collect_once()
             finally:
@@ -44,6 +51,46 @@ async def test_cycles_are_stored_once_and_candles_are_gapless(tmp_path: Path) ->
                     assert find_candle_gaps(closed, interval) == []
             counts = await store.row_counts()
     assert all(counts[t] > 0 for t in ("candles", "tickers", "open_interest", "enhanced_snapshots")), counts
+
+
+async def test_candles_are_written_in_bounded_batches_before_the_cycle_ends(tmp_path: Path) -> None:
+    def candles(n: int, offset: int) -> list[Candle]:
+        return [
+            Candle(
+                symbol="BTCUSDT",
+                interval=Interval.M1,
+                start=(offset + i) * 60_000,
+                open=Decimal("100.5"),
+                high=Decimal("101"),
+                low=Decimal("100"),
+                close=Decimal("100.75"),
+                volume=Decimal("3.125"),
+                turnover=Decimal("314.0625"),
+            )
+            for i in range(n)
+        ]
+
+    empty = CycleResult(
+        cycle=1,
+        started_ms=0,
+        finished_ms=0,
+        universe=(),
+        results=(),
+        completeness=Completeness(expected=0, present=0, ratio=1.0, missing=()),
+        requests=0,
+    )
+    async with await Store.open(StoreConfig(path=str(tmp_path / "b.duckdb"))) as store:
+        sink = StoreSink(store, "sim", candle_batch=100)
+        await sink.write_candles(candles(60, 0))
+        assert (await store.row_counts())["candles"] == 0  # buffered: below the batch
+        await sink.write_candles(candles(60, 60))
+        assert (await store.row_counts())["candles"] == 120  # the batch filled: written, buffer emptied
+        await sink.write_candles(candles(30, 120))
+        assert (await store.row_counts())["candles"] == 120
+        await sink.write_cycle(empty)  # the rest goes with the cycle
+        stored = await store.candles("BTCUSDT", Interval.M1, venue="sim")
+    assert [c.start for c in stored] == [i * 60_000 for i in range(150)]
+    assert stored[0].turnover == Decimal("314.0625")
 
 
 async def test_recorded_klines_replay_in_the_simulator(tmp_path: Path) -> None:

@@ -58,6 +58,13 @@ class ClientConfig:
     """Measure the server clock offset at start (needed for signed requests)."""
 
 
+def data_only_config() -> ClientConfig:
+    """The configuration of a process that never places orders (`asym collect`, `record`, `demo`): no
+    share of the IP window is held back for orders, so data gets all of it. A process that trades keeps
+    the default 10 % reserve; on a 500-symbol first cycle that reserve costs about a fifth of the time."""
+    return ClientConfig(transport=TransportConfig(trade_reserve=0.0))
+
+
 class BybitClient(MarketApi, TradingApi):
     """The Bybit V5 client (REST + WebSocket), implementing the Venue protocol in domain types."""
 

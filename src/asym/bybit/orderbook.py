@@ -50,7 +50,10 @@ class StaleBookError(DataError):
 _POW10 = [10**i for i in range(19)]
 _INF = 1 << 200
 """Sentinel best key of an empty side."""
-_KEY_CACHE_MAX = 50_000
+_KEY_CACHE_PER_LEVEL = 4
+"""A side's price-string cache may hold this many entries per level of depth (at least 64) before it is
+pruned to the prices still in the book: a few hundred entries, not the whole history of a drifting price
+(500 symbols streaming for an hour held ~40 MB of dead price strings with a fixed 50,000 cap)."""
 _DEC_CACHE: dict[str, Decimal] = {}
 
 
@@ -96,6 +99,7 @@ class OrderBookMachine:
     __slots__ = (
         "_asks",
         "_bids",
+        "_cache_max",
         "_decimals",
         "category",
         "cts",
@@ -123,6 +127,7 @@ class OrderBookMachine:
         self._bids = _Side(True)
         self._asks = _Side(False)
         self._decimals = 0
+        self._cache_max = max(64, _KEY_CACHE_PER_LEVEL * depth)
 
     # ------------------------------------------------------------ parsing
 
@@ -143,8 +148,12 @@ class OrderBookMachine:
         if side.neg:
             k = -k
         cache = side.cache
-        if len(cache) >= _KEY_CACHE_MAX:
+        if len(cache) >= self._cache_max:
+            # Keep what is still live (the next deltas update or delete those); drop the dead prices.
+            levels = side.levels
+            live = {q: j for q, j in cache.items() if j in levels}
             cache.clear()
+            cache.update(live)
         cache[p] = k
         return k
 

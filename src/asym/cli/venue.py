@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asym.bybit.auth import Credentials
-from asym.bybit.client import BybitClient
+from asym.bybit.client import BybitClient, data_only_config
 from asym.errors import ConfigError
 
 LIVE_VENUES = ("mainnet", "testnet", "demo")
@@ -46,6 +46,8 @@ async def open_venue(spec: str, **sim_overrides: Any) -> AsyncIterator[OpenVenue
 
     `sim_overrides` are simulator settings (symbols, speed, seed, faults, ...) used only for `sim`.
     Keys for live venues come from BYBIT_API_KEY / BYBIT_API_SECRET (or BYBIT_KEY_FILE), never argv.
+    The commands that use this never trade, so the client is data-only (`data_only_config`); trading
+    commands open their venue through `asym.app.venues.open_trading_venue`.
     """
     name = venue_name(spec)
     if name == "sim":
@@ -53,8 +55,8 @@ async def open_venue(spec: str, **sim_overrides: Any) -> AsyncIterator[OpenVenue
 
         async with running_simulator(**sim_overrides) as sim:
             creds = Credentials(sim.api_key, sim.api_secret)
-            async with BybitClient(sim.rest_url, creds) as client:
+            async with BybitClient(sim.rest_url, creds, data_only_config()) as client:
                 yield OpenVenue(client, name, sim)
         return
-    async with BybitClient.from_env(name) as client:
+    async with BybitClient.from_env(name, data_only_config()) as client:
         yield OpenVenue(client, name)

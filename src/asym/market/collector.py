@@ -75,10 +75,18 @@ def wall_ms() -> int:
 
 
 class CycleSink(Protocol):
-    """Where a finished cycle goes (the store, a recorder, a test)."""
+    """Where collected data goes (the store, a recorder, a test).
+
+    Candles are handed over per symbol as soon as they are fetched, not held for the end of the cycle:
+    a first cycle over 500 symbols fetches about 244,000 of them, which as Decimal domain objects would be
+    about 150 MB alive at once."""
+
+    async def write_candles(self, candles: Sequence[Candle]) -> None:
+        """Persist (or buffer) candles fetched for one symbol; must be idempotent."""
+        ...
 
     async def write_cycle(self, result: CycleResult) -> None:
-        """Persist one cycle; must be idempotent."""
+        """Persist one cycle (and whatever candles are still buffered); must be idempotent."""
         ...
 
 
@@ -100,8 +108,8 @@ class SymbolResult:
     inputs: AssetInputs
     enhanced: EnhancedData
     events: tuple[QualityEvent, ...]
-    new_candles: tuple[Candle, ...]
-    """Candles fetched in this cycle (what a store must write)."""
+    candles_fetched: int = 0
+    """How many candles were fetched for this symbol in this cycle (handed to the sink as they came)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,18 +216,27 @@ class Collector:
         await asyncio.gather(*(one(s) for s in dict.fromkeys(symbols) if s not in self._books))
 
     async def _start_symbol_streams(self, symbol: str) -> None:
-        opened: list[Any] = []
-        try:
-            book = await self.venue.stream_orderbook(symbol, 50)
-            opened.append(book)
-            ticker = await self.venue.stream_ticker(symbol)
-            opened.append(ticker)
-            liqs = await self.venue.stream_liquidations(symbol)
-        except Exception as exc:  # a dropped socket mid-subscribe must not end the cycle
-            log.warning("stream_subscribe_failed", symbol=symbol, error=repr(exc))
+        # The three subscriptions at once: each waits for its own ack (one round trip, not three).
+        opened = await asyncio.gather(
+            self.venue.stream_orderbook(symbol, 50),
+            self.venue.stream_ticker(symbol),
+            self.venue.stream_liquidations(symbol),
+            return_exceptions=True,
+        )
+        book, ticker, liqs = opened
+        if (
+            isinstance(book, BaseException)
+            or isinstance(ticker, BaseException)
+            or isinstance(liqs, BaseException)
+        ):  # a dropped socket mid-subscribe must not end the cycle
+            failed = next(o for o in opened if isinstance(o, BaseException))
+            log.warning("stream_subscribe_failed", symbol=symbol, error=repr(failed))
             for stream in opened:
-                with contextlib.suppress(Exception):
-                    await stream.aclose()
+                if not isinstance(stream, BaseException):
+                    with contextlib.suppress(Exception):
+                        await stream.aclose()
+            if not isinstance(failed, Exception):
+                raise failed  # cancelled (or interrupted): not a venue failure
             return  # retried at the next cycle
         self._books[symbol] = book
         self._streams += [book, ticker, liqs]
@@ -309,7 +326,7 @@ class Collector:
                     r.inputs,
                     r.enhanced,
                     r.events + tuple(by_symbol.get(r.symbol, ())),
-                    r.new_candles,
+                    r.candles_fetched,
                 )
                 for r in results
             ]
@@ -436,7 +453,9 @@ class Collector:
             quality_flags=tuple(flags) + report.flags_for(symbol),
         )
         enhanced = compute_enhanced(inputs, self.analytics)
-        return SymbolResult(symbol, inputs, enhanced, tuple(events), tuple(new_candles))
+        if self.sink is not None and new_candles:
+            await self.sink.write_candles(new_candles)
+        return SymbolResult(symbol, inputs, enhanced, tuple(events), len(new_candles))
 
     # ------------------------------------------------------------------ fetchers
 
