@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+from asym.sim.server.testing import simulator_in_thread
+
 ENHANCED_KEYS = {
     "symbol",
     "timestamp",
@@ -43,6 +45,24 @@ def test_collect_once_json_prints_one_object_per_symbol() -> None:
         assert d.keys() >= ENHANCED_KEYS
         assert d["order_book_depth"] == 25
         assert isinstance(d["last_price"], str)  # exact decimal on the wire
+
+
+def test_collect_cross_checks_a_second_exchange_through_ccxt() -> None:
+    # The second exchange is the simulator itself, reached through ccxt's bybit: it must agree.
+    with simulator_in_thread(symbols=5, rate_limits=False, seed=7) as second:
+        p = _asym(
+            "collect", "--venue", second.rest_url, "--symbols", "BTCUSDT,ETHUSDT", "--once", "--json",
+            "--reference", "bybit", "--reference-url", second.rest_url,
+        )  # fmt: skip
+    assert p.returncode == 0, p.stderr[-2000:]
+    lines = [json.loads(line) for line in p.stdout.splitlines()]
+    assert [d["symbol"] for d in lines] == ["BTCUSDT", "ETHUSDT"]
+    assert not [f for d in lines for f in d["quality_flags"] if f.startswith("reference")]
+
+    p = _asym("collect", "--venue", "sim", "--once", "--reference", "nosuchexchange")
+    assert p.returncode != 0
+    assert "unknown ccxt exchange id 'nosuchexchange'" in p.stderr
+    assert "Traceback" not in p.stderr
 
 
 def test_signals_json_prints_validated_outcomes() -> None:

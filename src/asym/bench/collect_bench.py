@@ -91,7 +91,7 @@ async def _cycles(rest_url: str, creds: Credentials, n: int, config: ClientConfi
     await asyncio.sleep(IP_WINDOW_S + 0.5)
     out = []
     async with BybitClient(rest_url, creds, config) as client:
-        collector = Collector(client, CollectorConfig(concurrency=64))
+        collector = Collector(client, CollectorConfig())  # what `asym collect` runs
         try:
             for _ in range(n):
                 t0 = time.perf_counter()
@@ -144,7 +144,7 @@ async def bench_streaming(symbols: int, seconds: float, speed: float, cycle_s: f
     async with sim_process("--symbols", str(symbols), "--speed", str(speed), "--no-rate-limits") as sim:
         creds = Credentials(sim.info["api_key"], sim.info["api_secret"])
         async with BybitClient(sim.info["rest_url"], creds) as client:
-            collector = Collector(client, CollectorConfig(concurrency=64, cycle_seconds=cycle_s))
+            collector = Collector(client, CollectorConfig(cycle_seconds=cycle_s))
             rss: list[float] = []
             cycles = 0
             try:

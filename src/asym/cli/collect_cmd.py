@@ -17,6 +17,7 @@ from asym.analytics import to_json_line
 from asym.cli.venue import open_venue, venue_label
 from asym.market.collector import Collector, CycleResult
 from asym.market.config import CollectorConfig
+from asym.market.reference import ReferenceConfig
 from asym.market.sink import StoreSink
 from asym.store import Store, StoreConfig
 
@@ -84,9 +85,13 @@ async def _collect(
     seed: int,
     min_turnover: float,
     db: Path | None = None,
+    reference: ReferenceConfig | None = None,
 ) -> None:
     config = CollectorConfig(
-        symbols=symbols, cycle_seconds=cycle_seconds, min_turnover_24h=Decimal(str(min_turnover))
+        symbols=symbols,
+        cycle_seconds=cycle_seconds,
+        min_turnover_24h=Decimal(str(min_turnover)),
+        reference=reference,
     )
     async with contextlib.AsyncExitStack() as stack:
         sink = None
@@ -138,8 +143,17 @@ def register(app: typer.Typer) -> None:
         sim_symbols: int = typer.Option(50, help="with --venue sim: symbols the simulator lists"),
         seed: int = typer.Option(7, help="with --venue sim: the market's seed"),
         db: Path = typer.Option(None, help="also store every cycle in this DuckDB file"),
+        reference: str = typer.Option(
+            None, help="cross-check last prices against this exchange (a ccxt id, e.g. binanceusdm)"
+        ),
+        reference_url: str = typer.Option(
+            None, help="with --reference: its REST base URL (a proxy, or a simulator as `bybit`)"
+        ),
     ) -> None:
         """Collect market data and print the enhanced data per symbol."""
+        if reference_url is not None and reference is None:
+            raise typer.BadParameter("--reference-url needs --reference")
+        ref = None if reference is None else ReferenceConfig(exchange=reference, url=reference_url)
         try:
             eventloop.run(
                 _collect(
@@ -152,6 +166,7 @@ def register(app: typer.Typer) -> None:
                     seed,
                     min_turnover,
                     db,
+                    ref,
                 )
             )
         except KeyboardInterrupt:

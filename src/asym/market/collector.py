@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 from asym.analytics import DEFAULT_CONFIG as ANALYTICS_DEFAULT
@@ -44,6 +45,7 @@ from asym.market.quality import (
     Severity,
     ValidationConfig,
 )
+from asym.market.reference import CcxtReference
 from asym.market.series import CandleSeries, Series, due, missing_count
 from asym.market.validation import (
     DEFAULT_CONFIG as VALIDATION_DEFAULT,
@@ -168,6 +170,8 @@ class Collector:
         self._cycle = 0
         self._requests = 0
         self._failures: Counter[str] = Counter()
+        ref = self.config.reference
+        self.reference = CcxtReference(ref) if ref is not None else None
 
     # ------------------------------------------------------------------ universe and streams
 
@@ -276,6 +280,8 @@ class Collector:
         self._tasks.clear()
         self._streams.clear()
         self._books.clear()
+        if self.reference is not None:
+            await self.reference.close()
 
     # ------------------------------------------------------------------ cycles
 
@@ -298,14 +304,17 @@ class Collector:
         started = self.clock()
         instruments, tickers = await self.universe()
         symbols = [i.symbol for i in instruments]
+        # The second exchange's one call overlaps the subscriptions; every symbol needs its answer.
+        reference = asyncio.create_task(self._reference_prices(symbols, started))
         await self.start_streams(symbols)
+        ref_prices = await reference
         sem = asyncio.Semaphore(self.config.concurrency)
         done = 0
 
         async def one(symbol: str) -> SymbolResult:
             nonlocal done
             async with sem:
-                result = await self._collect_symbol(symbol, tickers.get(symbol))
+                result = await self._collect_symbol(symbol, tickers.get(symbol), ref_prices)
             done += 1
             if self.progress is not None:
                 self.progress(done, len(symbols))
@@ -368,7 +377,19 @@ class Collector:
             self._state[symbol] = st
         return st
 
-    async def _collect_symbol(self, symbol: str, ticker: Ticker | None) -> SymbolResult:
+    async def _reference_prices(self, symbols: Sequence[str], now: int) -> dict[str, Decimal] | None:
+        """The second exchange's last prices (empty when none is configured; None when it failed)."""
+        if self.reference is None:
+            return {}
+        try:
+            return await self._call("reference", self.reference.prices(symbols, now))
+        except AsymError as exc:
+            log.warning("reference_failed", reference=self.reference.name, error=str(exc))
+            return None
+
+    async def _collect_symbol(
+        self, symbol: str, ticker: Ticker | None, reference: dict[str, Decimal] | None
+    ) -> SymbolResult:
         now = self.clock()
         st = self._symbol_state(symbol)
         events: list[QualityEvent] = []
@@ -438,6 +459,13 @@ class Collector:
         last_candle = first_series.open_candle if first_series is not None else None
         prices = snapshot_prices(ticker=ticker, book=book, candle=last_candle)
         events += cross_validate(symbol, now, prices, self.validation)
+        if self.reference is not None:
+            name = self.reference.name
+            if reference is None:
+                flags.append(f"reference_unavailable:{name}")
+            elif ticker is not None and symbol in reference:
+                pair = {"last": ticker.last_price, name: reference[symbol]}
+                events += cross_validate(symbol, now, pair, self.validation, source="reference")
 
         report = QualityReport.from_events(events)
         inputs = AssetInputs(

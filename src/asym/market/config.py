@@ -7,6 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from asym.domain import Interval, PeriodInterval
+from asym.market.reference import ReferenceConfig
 
 
 class CollectorConfig(BaseModel):
@@ -33,6 +34,9 @@ class CollectorConfig(BaseModel):
     streams: bool = Field(True, description="WebSocket streams for books, tickers and liquidations")
     book_stream_max_age_ms: int = Field(
         5_000, ge=100, description="a streamed book older than this is refetched"
+    )
+    reference: ReferenceConfig | None = Field(
+        None, description="a second exchange (through ccxt) whose last prices cross-check the venue's"
     )
 
     @field_validator("candles")
