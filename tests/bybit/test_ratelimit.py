@@ -108,6 +108,28 @@ async def test_ip_gate_keeps_any_window_within_the_limit_under_load() -> None:
     assert gate.inflight == 0
 
 
+def test_a_busy_start_ramps_at_the_full_rate_and_never_bursts() -> None:
+    """A new process assumes its predecessor on the IP used the whole window evenly: one slot frees every
+    window/limit seconds, so old + new stay within the limit in every window."""
+    now = [100.0]
+    gate = IpGate(limit=10, window_s=1.0, trade_reserve=0.0, clock=lambda: now[0], busy_start=True)
+    assert gate.used() == 9  # the oldest assumed request (at now - window) has just aged out
+    assert gate.try_acquire()  # so the first request goes at once...
+    assert not gate.try_acquire()  # ...but not a burst
+    gate.release()
+    granted = []
+    for step in range(1, 21):  # 2 s in steps of 0.1 s: one slot ages out per step in the first window
+        now[0] = 100.0 + step * 0.1
+        while gate.try_acquire():
+            gate.release()
+            granted.append(step)
+    first_window = [s for s in granted if s <= 10]
+    assert len(first_window) == 10 and sorted(set(first_window)) == list(range(1, 11))
+    # Without it, a fresh gate would let the whole window through at once.
+    fresh = IpGate(limit=10, window_s=1.0, trade_reserve=0.0, clock=lambda: now[0])
+    assert sum(fresh.try_acquire() for _ in range(12)) == 10
+
+
 async def test_cancelled_waiter_does_not_block_the_queue() -> None:
     gate = IpGate(limit=1, window_s=0.1, trade_reserve=0.0)
     assert gate.try_acquire(Priority.MARKET)

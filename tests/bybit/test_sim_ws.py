@@ -269,7 +269,10 @@ async def test_private_stream_survives_drops_and_reports_them(simulator: Any) ->
         deadline = time.monotonic() + 5
         got = None
         while time.monotonic() < deadline:
-            o = await asyncio.wait_for(orders.__anext__(), 5)
+            try:
+                o = await asyncio.wait_for(orders.__anext__(), max(0.01, deadline - time.monotonic()))
+            except TimeoutError:
+                break  # published while the socket was down: lost, as on Bybit
             if o.order_link_id == "ws-after-drop":
                 got = o
                 break

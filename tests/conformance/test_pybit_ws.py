@@ -3,6 +3,7 @@ private order/position/execution/wallet streams after a trade."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -47,7 +48,31 @@ def urls(sim: RunningSimulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     base = sim.rest_url.replace("http://", "ws://")
     monkeypatch.setattr(ut, "PUBLIC_WSS", base + "/v5/public/{CHANNEL_TYPE}")
     monkeypatch.setattr(ut, "PRIVATE_WSS", base + "/v5/private")
+    _network_round_trip(sim, monkeypatch)
     yield
+
+
+def _network_round_trip(
+    sim: RunningSimulator, monkeypatch: pytest.MonkeyPatch, delay_s: float = 0.02
+) -> None:
+    """The simulator reads each client message 20 ms after it arrived, as a network would deliver it.
+
+    pybit 5.17 records a subscription's req_id only after `ws.send()` returned; an ack that comes back
+    before that (possible only on localhost, between threads) is a KeyError in pybit's receive thread,
+    which then drops the connection and never reconnects. Without a delay this failed 2 runs in 6.
+    """
+    assert sim.server is not None
+    hub = sim.server.hub
+    on_text = hub._on_text
+
+    def later(conn: Any, raw: bytes) -> None:
+        def deliver() -> None:
+            if conn in hub.conns:
+                on_text(conn, raw)
+
+        asyncio.get_running_loop().call_later(delay_s, deliver)
+
+    monkeypatch.setattr(hub, "_on_text", later)
 
 
 def test_public_streams(sim: RunningSimulator, urls: None) -> None:

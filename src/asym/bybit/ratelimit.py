@@ -99,11 +99,24 @@ class IpGate:
         window_s: float = 5.0,
         trade_reserve: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        busy_start: bool = False,
     ) -> None:
         if not 0 <= trade_reserve < 1:
             raise ConfigError("trade_reserve must be in [0, 1)")
         self.window = SlidingWindow(limit, window_s)
         """Finish times of the requests of the last window."""
+        if busy_start:
+            # What an earlier process on this IP sent in the last window is unknown, and the venue counts
+            # it. Assume it ran at the full rate: `limit` requests spread evenly over the window, which
+            # age out one every window/limit seconds. A new process therefore ramps up at the full rate
+            # instead of bursting a whole window on top of its predecessor's (a crash-restart loop would
+            # otherwise reach Bybit's ban). A cycle long enough to matter loses almost nothing: after the
+            # first window a burst start and an even one have sent the same.
+            now = clock()
+            step = window_s / limit
+            for i in range(limit):
+                self.window.record(now - window_s + i * step)
         self.inflight = 0
         self._clock = clock
         reserve = max(1, round(limit * trade_reserve)) if trade_reserve > 0 and limit > 1 else 0

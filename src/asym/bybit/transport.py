@@ -56,6 +56,8 @@ class TransportConfig:
     ip_window_s: float = 5.0
     trade_reserve: float = 0.1
     """Share of the IP window only order placement/cancellation may use."""
+    ip_busy_start: bool = True
+    """Start as if an earlier process had used the whole IP window at an even rate (ramp, never burst)."""
     ip_ban_s: float = 600.0
     """How long to stop all requests after an HTTP 403 (Bybit: at least 10 minutes)."""
     endpoint_limit_safety: float = 1.0
@@ -110,7 +112,7 @@ class RestTransport:
         self._wall = wall_clock
         self.offset_ms = 0.0
         """server time - local time, measured at start and on 10002."""
-        self.gate = IpGate(cfg.ip_limit, cfg.ip_window_s, cfg.trade_reserve)
+        self.gate = IpGate(cfg.ip_limit, cfg.ip_window_s, cfg.trade_reserve, busy_start=cfg.ip_busy_start)
         self.limiter = EndpointLimiter(wall_ms=self.now_ms, safety=cfg.endpoint_limit_safety)
         self._base = endpoints.rest_url.rstrip("/")
         self._session: aiohttp.ClientSession | None = None
