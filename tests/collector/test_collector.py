@@ -17,8 +17,9 @@ from asym.bybit.auth import Credentials
 from asym.bybit.client import BybitClient
 from asym.domain import Interval
 from asym.errors import RetryableError
-from asym.market.collector import Collector, CycleResult
+from asym.market.collector import Collector
 from asym.market.config import CollectorConfig
+from asym.market.results import CycleResult
 from asym.market.validation import find_candle_gaps
 from asym.sim.server.testing import RunningSimulator, running_simulator
 

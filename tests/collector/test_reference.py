@@ -11,7 +11,7 @@ from asym.bybit.auth import Credentials
 from asym.bybit.client import BybitClient
 from asym.domain import Interval
 from asym.errors import ConfigError
-from asym.market.collector import Collector, CycleResult
+from asym.market.collector import Collector
 from asym.market.config import CollectorConfig
 from asym.market.quality import QualityKind, ValidationConfig
 from asym.market.reference import (
@@ -21,6 +21,7 @@ from asym.market.reference import (
     rehost,
     ticker_prices,
 )
+from asym.market.results import CycleResult
 from asym.sim.server.testing import running_simulator
 
 START_MS = 1_760_000_000_000

@@ -8,10 +8,11 @@ from pathlib import Path
 from asym.bybit.auth import Credentials
 from asym.bybit.client import BybitClient
 from asym.domain import Candle, Interval
-from asym.market.collector import Collector, CycleResult
+from asym.market.collector import Collector
 from asym.market.config import CollectorConfig
 from asym.market.quality import Completeness
 from asym.market.recorder import Recorder, export_replay
+from asym.market.results import CycleResult
 from asym.market.sink import StoreSink
 from asym.market.validation import find_candle_gaps
 from asym.sim.server.testing import running_simulator

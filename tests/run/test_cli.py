@@ -144,8 +144,25 @@ def test_run_until_sigterm_then_a_clean_shutdown_with_the_summary(tmp_path: Path
         ("--unknown-positions", "sell", "--unknown-positions"),
         ("--balance", "lots", "--balance"),
         ("--venue", "binance", "--venue"),
+        ("--reference-url", "http://127.0.0.1:9", "--reference-url needs --reference"),
+        ("--reference", "nosuchexchange", "unknown ccxt exchange id"),
     ],
 )
 def test_bad_options_get_a_clear_error(option: str, value: str, needle: str) -> None:
     result = CliRunner().invoke(cli(), ["run", "--no-http", "--cycles", "1", option, value])
     assert result.exit_code == 2 and needle in result.output
+
+
+def test_the_reference_option_reaches_the_collector() -> None:
+    from asym.app.runner import collector_config
+    from asym.cli.run_cmd import build_config
+
+    cfg = build_config(
+        venue="sim", model="rules", cycles=1, speed=None, http=None, symbols=None, max_symbols=None,
+        db=None, cycle_seconds=None, live=False, sim_symbols=4, seed=7, faults="", balance="1000",
+        entry_style="market", flatten=False, indicator_interval=None, token_file=None,
+        reference="bybit", reference_url="http://127.0.0.1:9",
+    )  # fmt: skip
+    assert isinstance(cfg, RunConfig)
+    ref = collector_config(cfg).reference
+    assert ref is not None and (ref.exchange, ref.url) == ("bybit", "http://127.0.0.1:9")

@@ -25,8 +25,10 @@ from asym.app.view import SessionController, SessionView
 from asym.domain import Interval
 from asym.errors import AsymError, ConfigError
 from asym.logging import get_logger
-from asym.market.collector import Collector, CycleResult
+from asym.market.collector import Collector
 from asym.market.config import CollectorConfig
+from asym.market.reference import ReferenceConfig
+from asym.market.results import CycleResult
 from asym.monitor import (
     HealthRegistry,
     Heartbeat,
@@ -75,6 +77,8 @@ class RunConfig:
     analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
     candles: dict[Interval, int] | None = None
     follow: FollowConfig = field(default_factory=FollowConfig)
+    reference: ReferenceConfig | None = None
+    """A second exchange whose last prices cross-check the venue's (see docs/collector.md)."""
 
 
 @dataclass
@@ -117,7 +121,11 @@ def collector_config(cfg: RunConfig) -> CollectorConfig:
     ):
         candles.setdefault(Interval(iv), 200)
     return CollectorConfig(
-        symbols=cfg.symbols, max_symbols=cfg.max_symbols, cycle_seconds=cfg.cycle_seconds, candles=candles
+        symbols=cfg.symbols,
+        max_symbols=cfg.max_symbols,
+        cycle_seconds=cfg.cycle_seconds,
+        candles=candles,
+        reference=cfg.reference,
     )
 
 

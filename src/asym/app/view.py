@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from asym.analytics.types import EnhancedData
 from asym.domain import Position
-from asym.market.collector import CycleResult
+from asym.market.results import CycleResult
 from asym.monitor.adapters import mode_state, signal_record
 from asym.monitor.observer import LatencyWindow
 from asym.monitor.view import (

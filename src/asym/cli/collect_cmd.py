@@ -15,9 +15,10 @@ from rich.table import Table
 from asym import eventloop
 from asym.analytics import to_json_line
 from asym.cli.venue import open_venue, venue_label
-from asym.market.collector import Collector, CycleResult
+from asym.market.collector import Collector
 from asym.market.config import CollectorConfig
-from asym.market.reference import ReferenceConfig
+from asym.market.reference import ReferenceConfig, check_exchange
+from asym.market.results import CycleResult
 from asym.market.sink import StoreSink
 from asym.store import Store, StoreConfig
 
@@ -153,7 +154,10 @@ def register(app: typer.Typer) -> None:
         """Collect market data and print the enhanced data per symbol."""
         if reference_url is not None and reference is None:
             raise typer.BadParameter("--reference-url needs --reference")
-        ref = None if reference is None else ReferenceConfig(exchange=reference, url=reference_url)
+        ref = None
+        if reference is not None:
+            check_exchange(reference)
+            ref = ReferenceConfig(exchange=reference, url=reference_url)
         try:
             eventloop.run(
                 _collect(

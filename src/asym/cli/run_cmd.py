@@ -67,11 +67,14 @@ def build_config(
     risk_per_trade: str | None = None,
     unknown_positions: str = "adopt",
     rate_limits: bool = True,
+    reference: str | None = None,
+    reference_url: str | None = None,
 ) -> object:
     """The RunConfig for these options (venue-dependent defaults filled in)."""
     from asym.analytics import AnalyticsConfig
     from asym.app.runner import RunConfig
     from asym.app.venues import SimOptions, parse_venue
+    from asym.market.reference import ReferenceConfig, check_exchange
     from asym.signals import default_model_spec
     from asym.trading.config import RiskConfig
     from asym.trading.emergency import EmergencyPolicy
@@ -97,6 +100,12 @@ def build_config(
         risk = RiskConfig(risk_per_trade=Decimal(risk_per_trade or pace.risk_per_trade))
     except InvalidOperation:
         raise ConfigError(f"--risk-per-trade {risk_per_trade!r} is not a number") from None
+    if reference_url is not None and reference is None:
+        raise ConfigError("--reference-url needs --reference")
+    ref = None
+    if reference is not None:
+        check_exchange(reference)
+        ref = ReferenceConfig(exchange=reference, url=reference_url)
     mode_name = {"sim": "paper", "remote": "paper", "paper": "paper"}.get(kind, "live")
     return RunConfig(
         venue=venue,
@@ -119,6 +128,7 @@ def build_config(
             signal_mode_name=mode_name,
         ),
         analytics=AnalyticsConfig(indicator_interval=indicator_interval or pace.indicator_interval),
+        reference=ref,
     )
 
 
@@ -193,6 +203,10 @@ def register(app: typer.Typer) -> None:
         unknown_positions: str = typer.Option(
             "adopt", help="on restart, positions the store does not know: adopt or close"
         ),
+        reference: str | None = typer.Option(
+            None, help="cross-check last prices against this exchange (a ccxt id, e.g. binanceusdm)"
+        ),
+        reference_url: str | None = typer.Option(None, help="with --reference: its REST base URL"),
     ) -> None:
         """Trade: collect, signal, risk, execute, monitor; a summary table at the end."""
         console = Console(width=max(120, Console().width))
@@ -219,6 +233,8 @@ def register(app: typer.Typer) -> None:
                 token_file=token_file,
                 risk_per_trade=risk_per_trade,
                 unknown_positions=unknown_positions,
+                reference=reference,
+                reference_url=reference_url,
             )
             code = eventloop.run(_main(cfg, console, err))
         except AsymError as exc:

@@ -13,13 +13,12 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from asym.analytics import DEFAULT_CONFIG as ANALYTICS_DEFAULT
 from asym.analytics import AnalyticsConfig, AssetInputs, CandleArrays, compute_enhanced
-from asym.analytics.types import EnhancedData
 from asym.domain import (
     Candle,
     FundingRate,
@@ -38,7 +37,6 @@ from asym.market.config import CollectorConfig
 from asym.market.freshness import FreshnessTracker
 from asym.market.liquidation_window import LiquidationWindow
 from asym.market.quality import (
-    Completeness,
     QualityEvent,
     QualityKind,
     QualityReport,
@@ -46,6 +44,13 @@ from asym.market.quality import (
     ValidationConfig,
 )
 from asym.market.reference import CcxtReference
+from asym.market.results import (
+    CycleResult,
+    CycleSink,
+    SymbolResult,
+    expected_fields,
+    observed_fields,
+)
 from asym.market.series import CandleSeries, Series, due, missing_count
 from asym.market.validation import (
     DEFAULT_CONFIG as VALIDATION_DEFAULT,
@@ -76,22 +81,6 @@ def wall_ms() -> int:
     return int(time.time() * 1000)
 
 
-class CycleSink(Protocol):
-    """Where collected data goes (the store, a recorder, a test).
-
-    Candles are handed over per symbol as soon as they are fetched, not held for the end of the cycle:
-    a first cycle over 500 symbols fetches about 244,000 of them, which as Decimal domain objects would be
-    about 150 MB alive at once."""
-
-    async def write_candles(self, candles: Sequence[Candle]) -> None:
-        """Persist (or buffer) candles fetched for one symbol; must be idempotent."""
-        ...
-
-    async def write_cycle(self, result: CycleResult) -> None:
-        """Persist one cycle (and whatever candles are still buffered); must be idempotent."""
-        ...
-
-
 @dataclass(slots=True)
 class SymbolState:
     """What the collector keeps about one symbol between cycles."""
@@ -100,43 +89,6 @@ class SymbolState:
     funding: Series[FundingRate]
     open_interest: Series[OpenInterest]
     long_short: Series[LongShortRatio]
-
-
-@dataclass(frozen=True, slots=True)
-class SymbolResult:
-    """One symbol's collected inputs, the enhanced data made from them and what was wrong."""
-
-    symbol: str
-    inputs: AssetInputs
-    enhanced: EnhancedData
-    events: tuple[QualityEvent, ...]
-    candles_fetched: int = 0
-    """How many candles were fetched for this symbol in this cycle (handed to the sink as they came)."""
-
-
-@dataclass(frozen=True, slots=True)
-class CycleResult:
-    """The outcome of one collection cycle."""
-
-    cycle: int
-    started_ms: int
-    finished_ms: int
-    universe: tuple[str, ...]
-    results: tuple[SymbolResult, ...]
-    completeness: Completeness
-    requests: int
-    failures: dict[str, int] = field(default_factory=dict)
-    """Failed requests by kind (e.g. 'klines:RetryableError')."""
-
-    @property
-    def duration_s(self) -> float:
-        """Wall time the cycle took."""
-        return (self.finished_ms - self.started_ms) / 1000
-
-    @property
-    def quality(self) -> QualityReport:
-        """Every quality event of the cycle."""
-        return QualityReport.from_events(e for r in self.results for e in r.events)
 
 
 class Collector:
@@ -322,8 +274,8 @@ class Collector:
 
         results = await asyncio.gather(*(one(s) for s in symbols))
         finished = self.clock()
-        observed = {r.symbol: _observed_fields(r.inputs, self.config) for r in results}
-        fields = _expected_fields(self.config)
+        observed = {r.symbol: observed_fields(r.inputs, self.config) for r in results}
+        fields = expected_fields(self.config)
         completeness, missing_events = check_completeness(symbols, fields, observed, ts=finished)
         if missing_events:
             by_symbol: dict[str, list[QualityEvent]] = {}
@@ -648,25 +600,3 @@ def _top(book: OrderBook, depth: int) -> OrderBook:
 def _stale(newest: int | None, period_ms: int, now: int) -> bool:
     """A cached series is stale once it has missed more than one of its periods."""
     return newest is None or now - newest > 2 * period_ms
-
-
-def _expected_fields(config: CollectorConfig) -> list[str]:
-    fields = ["ticker", "book", "funding", "open_interest", "long_short_ratio"]
-    fields += [f"candles_{iv.value}" for iv in config.candles]
-    if config.streams:
-        fields.append("liquidations")
-    return fields
-
-
-def _observed_fields(inputs: AssetInputs, config: CollectorConfig) -> dict[str, object]:
-    out: dict[str, object] = {
-        "ticker": inputs.ticker,
-        "book": inputs.book,
-        "funding": inputs.funding_history,
-        "open_interest": inputs.open_interest_history,
-        "long_short_ratio": inputs.long_short_history,
-        "liquidations": inputs.liquidations,
-    }
-    for iv in config.candles:
-        out[f"candles_{iv.value}"] = inputs.candles.get(iv.value) or None
-    return out

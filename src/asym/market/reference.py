@@ -97,6 +97,21 @@ def ticker_prices(
     return out
 
 
+def ccxt_module() -> Any:
+    """`ccxt.async_support`, or a ConfigError saying how to install it."""
+    try:
+        import ccxt.async_support as ccxt_async
+    except ImportError:
+        raise ConfigError("a reference exchange needs ccxt: pip install 'asym[reference]'") from None
+    return ccxt_async
+
+
+def check_exchange(exchange: str) -> None:
+    """ConfigError unless `exchange` is a ccxt exchange id (checked when the configuration is built)."""
+    if exchange not in getattr(ccxt_module(), "exchanges", ()):
+        raise ConfigError(f"unknown ccxt exchange id {exchange!r}")
+
+
 def _positive_number(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) and x > 0
 
@@ -105,13 +120,9 @@ class CcxtReference:
     """Last prices of the venue's perpetuals on a second exchange (ccxt, async)."""
 
     def __init__(self, config: ReferenceConfig) -> None:
-        try:
-            import ccxt.async_support as ccxt_async
-        except ImportError:
-            raise ConfigError("a reference exchange needs ccxt: pip install 'asym[reference]'") from None
-        factory = getattr(ccxt_async, config.exchange, None)
-        if factory is None or config.exchange not in getattr(ccxt_async, "exchanges", ()):
-            raise ConfigError(f"unknown ccxt exchange id {config.exchange!r}")
+        ccxt_async = ccxt_module()
+        check_exchange(config.exchange)
+        factory = getattr(ccxt_async, config.exchange)
         self.config = config
         self.name = config.source
         options: dict[str, Any] = {"enableRateLimit": True, "timeout": int(config.timeout_s * 1000)}

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from asym.domain import Candle, FundingRate, Liquidation, LongShortRatio, OpenInterest
-from asym.market.collector import CycleResult
+from asym.market.results import CycleResult
 from asym.store import Store
 
 T = TypeVar("T")
