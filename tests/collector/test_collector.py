@@ -101,6 +101,66 @@ async def test_second_cycle_fetches_only_what_is_new(sim: RunningSimulator) -> N
     assert second.completeness.ratio == 1.0
 
 
+async def test_trades_stream_between_cycles_and_a_quiet_stream_is_flagged_stale(
+    sim: RunningSimulator,
+) -> None:
+    client = await _client(sim)
+    collector = Collector(client, SMALL)
+    try:
+        await collector.collect_once()
+        symbols = set((await collector.universe())[1])
+        ok = False
+        for _ in range(100):  # the simulator trades on every tick; at x60 each symbol trades within 1 s
+            if symbols <= collector.last_trades.keys():
+                ok = True
+                break
+            await asyncio.sleep(0.05)
+        assert ok, symbols - collector.last_trades.keys()
+        assert all(t.symbol == s and t.price > 0 for s, t in collector.last_trades.items())
+        ages = collector.freshness.snapshot(collector.clock())["trade"]
+        assert symbols <= ages.keys() and max(ages.values()) < 5_000
+    finally:
+        await collector.close()
+
+    # A trade stream that goes quiet for longer than its threshold (60 s) is reported, not trusted.
+    now = [collector.clock()]
+    quiet = Collector(_QuietTrades(client), SMALL, clock=lambda: now[0])
+    try:
+        await quiet.collect_once()
+        now[0] += 61_000
+        result = await quiet.collect_once()
+    finally:
+        await quiet.close()
+        await client.close()
+    for r in result.results:
+        assert "trade_stale" in r.enhanced.quality_flags, r.enhanced.quality_flags
+    assert not quiet.last_trades
+
+
+class _QuietTrades:
+    """The real client, except that its trade streams never deliver (a market where nothing trades)."""
+
+    def __init__(self, client: BybitClient) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    async def stream_trades(self, symbol: str, *args: Any) -> Any:
+        return _Silent()
+
+
+class _Silent:
+    def __aiter__(self) -> _Silent:
+        return self
+
+    async def __anext__(self) -> Any:
+        await asyncio.Event().wait()
+
+    async def aclose(self) -> None:
+        return None
+
+
 class _FailingFunding:
     """The real client with one endpoint failing: pins *which* input is missing (the simulator's own
     fault injection is random across endpoints; it is exercised in the fault test below)."""

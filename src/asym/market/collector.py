@@ -28,6 +28,7 @@ from asym.domain import (
     LongShortRatio,
     OpenInterest,
     OrderBook,
+    PublicTrade,
     Ticker,
 )
 from asym.domain.venue import EventStream, MarketStream, Venue
@@ -73,7 +74,7 @@ log = get_logger("collector")
 T = TypeVar("T")
 
 FUNDING_PERIOD_MS = 8 * 3_600_000
-STREAM_NAMES = ("book", "ticker", "liquidation")
+STREAM_NAMES = ("book", "ticker", "liquidation", "trade")
 
 
 def wall_ms() -> int:
@@ -117,6 +118,8 @@ class Collector:
         self._state: dict[str, SymbolState] = {}
         self._instruments: dict[str, Instrument] = {}
         self._books: dict[str, MarketStream[OrderBook]] = {}
+        self.last_trades: dict[str, PublicTrade] = {}
+        """The newest public trade per symbol (from the `publicTrade` stream)."""
         self._tasks: list[asyncio.Task[None]] = []
         self._streams: list[Any] = []
         self._cycle = 0
@@ -159,8 +162,8 @@ class Collector:
         return chosen, tickers
 
     async def start_streams(self, symbols: Sequence[str]) -> None:
-        """Subscribe the real-time streams (books, tickers, liquidations) of `symbols` not yet watched,
-        up to `concurrency` symbols at a time (each subscription waits for the venue's ack)."""
+        """Subscribe the real-time streams (books, tickers, liquidations, trades) of `symbols` not yet
+        watched, `concurrency` symbols at a time (each subscription waits for the venue's ack)."""
         if not self.config.streams:
             return
         sem = asyncio.Semaphore(self.config.concurrency)
@@ -172,18 +175,20 @@ class Collector:
         await asyncio.gather(*(one(s) for s in dict.fromkeys(symbols) if s not in self._books))
 
     async def _start_symbol_streams(self, symbol: str) -> None:
-        # The three subscriptions at once: each waits for its own ack (one round trip, not three).
+        # The four subscriptions at once: each waits for its own ack (one round trip, not four).
         opened = await asyncio.gather(
             self.venue.stream_orderbook(symbol, 50),
             self.venue.stream_ticker(symbol),
             self.venue.stream_liquidations(symbol),
+            self.venue.stream_trades(symbol),
             return_exceptions=True,
         )
-        book, ticker, liqs = opened
+        book, ticker, liqs, trades = opened
         if (
             isinstance(book, BaseException)
             or isinstance(ticker, BaseException)
             or isinstance(liqs, BaseException)
+            or isinstance(trades, BaseException)
         ):  # a dropped socket mid-subscribe must not end the cycle
             failed = next(o for o in opened if isinstance(o, BaseException))
             log.warning("stream_subscribe_failed", symbol=symbol, error=repr(failed))
@@ -195,11 +200,14 @@ class Collector:
                 raise failed  # cancelled (or interrupted): not a venue failure
             return  # retried at the next cycle
         self._books[symbol] = book
-        self._streams += [book, ticker, liqs]
-        self.liquidations.watching(symbol, self.clock())
+        self._streams += [book, ticker, liqs, trades]
+        now = self.clock()
+        self.liquidations.watching(symbol, now)
+        self.freshness.mark("trade", symbol, now)  # the trade stream's age counts from its subscription
         self._tasks.append(asyncio.create_task(self._follow_book(symbol, book)))
         self._tasks.append(asyncio.create_task(self._follow_ticker(symbol, ticker)))
         self._tasks.append(asyncio.create_task(self._follow_liquidations(symbol, liqs)))
+        self._tasks.append(asyncio.create_task(self._follow_trades(symbol, trades)))
 
     async def _follow_book(self, symbol: str, stream: MarketStream[OrderBook]) -> None:
         # changed(), not iteration: the book itself is only built when a cycle reads it.
@@ -219,6 +227,11 @@ class Collector:
                 self.liquidations.watching(symbol, self.clock())
             self.liquidations.add(liq)
             self.freshness.mark("liquidation", symbol, self.clock())
+
+    async def _follow_trades(self, symbol: str, stream: EventStream[PublicTrade]) -> None:
+        async for trade in stream:
+            self.last_trades[symbol] = trade
+            self.freshness.mark("trade", symbol, self.clock())
 
     async def close(self) -> None:
         """Stop the streams."""
@@ -397,6 +410,7 @@ class Collector:
         liqs = self.liquidations.recent(symbol, now)
         if liqs is not None and not self.liquidations.covers_window(symbol, now):
             flags.append("liquidations_partial_window")
+        trade_price = None
         if self.config.streams and symbol in self._books:
             events += check_freshness(
                 "liquidation",
@@ -406,10 +420,22 @@ class Collector:
                 self.validation,
                 max_age_ms=self.config.liquidation_window_s * 1000,
             )
+            trade_events = check_freshness(
+                "trade", symbol, self.freshness.last("trade", symbol) or now, now, self.validation
+            )
+            events += trade_events
+            trade = self.last_trades.get(symbol)
+            if trade is not None and not trade_events:
+                trade_price = trade.price  # the newest trade, while the stream is fresh
 
         first_series = next(iter(st.candles.values()), None)
         last_candle = first_series.open_candle if first_series is not None else None
-        prices = snapshot_prices(ticker=ticker, book=book, candle=last_candle)
+        prices = snapshot_prices(
+            ticker=ticker,
+            book=book,
+            candle=last_candle,
+            external=None if trade_price is None else {"trade": trade_price},
+        )
         events += cross_validate(symbol, now, prices, self.validation)
         if self.reference is not None:
             name = self.reference.name

@@ -93,6 +93,12 @@ def _default_cross_tolerances() -> dict[str, Decimal]:
         "candle_close~mark": Decimal("1.5"),
         "candle_close~mid": Decimal("1"),
         "candle_close~index": Decimal("2"),
+        # The newest trade from the publicTrade stream: like last (which it is, a moment fresher).
+        "trade~last": Decimal("0.5"),
+        "trade~mid": Decimal("0.5"),
+        "trade~mark": Decimal("1"),
+        "trade~index": Decimal("2"),
+        "trade~candle_close": Decimal("1"),
     }
 
 
