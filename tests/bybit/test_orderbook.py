@@ -143,6 +143,41 @@ def test_prices_with_more_decimals_later_are_exact() -> None:
     assert v is not None and [p for p, _ in v.asks] == [Decimal("42547.5")]
 
 
+def _cache_sizes(m: OrderBookMachine) -> tuple[int, int]:
+    return len(m._bids.cache), len(m._asks.cache)  # the price-string caches' size is the point here
+
+
+def test_a_drifting_book_keeps_its_price_caches_bounded_and_its_levels_exact() -> None:
+    """Prices that drift for hours must not pile up in the string -> key caches (memory), and pruning
+    them must never change what the book holds."""
+    m = OrderBookMachine("X", 10)  # cap: max(64, 4 x 10) = 64 per side
+    ref: dict[str, dict[Decimal, Decimal]] = {}
+    bids = [(f"{1000 - i}.5", "1") for i in range(10)]
+    asks = [(f"{1001 + i}.5", "1") for i in range(10)]
+    snap = {"type": "snapshot", "data": {"b": bids, "a": asks}}
+    assert m.apply("snapshot", bids, asks, 1) is Apply.OK
+    _reference_apply(ref, snap)
+    for u in range(2, 2_000):  # the whole book moves up one tick per message: every price is new
+        shift = u - 1
+        b = [(f"{1000 - 10 + shift}.5", "0"), (f"{1000 + shift}.5", "2")]
+        a = [(f"{1001 + shift - 1}.5", "0"), (f"{1001 + 9 + shift}.5", "3")]
+        msg = {"type": "delta", "data": {"b": b, "a": a}}
+        assert m.apply("delta", b, a, u) is Apply.OK, m.last_reason
+        _reference_apply(ref, msg)
+        assert max(_cache_sizes(m)) <= 64
+    assert _as_dicts(m) == (ref["b"], ref["a"])
+
+
+def test_a_stream_that_never_deletes_cannot_make_the_cache_work_quadratic() -> None:
+    m = OrderBookMachine("X", 1)  # cap 64; the bid side grows far past it
+    assert m.apply("snapshot", [("100", "1")], [("100000", "1")], 1) is Apply.OK
+    for u in range(2, 1_000):
+        assert m.apply("delta", [(f"{100 + u}", "1")], [], u) is Apply.OK
+        assert _cache_sizes(m)[0] <= 64
+    bids, _ = m.levels()
+    assert len(bids) == 999 and bids[0][0] == Decimal(1099)
+
+
 def test_view_depth_and_zero_formats() -> None:
     m = OrderBookMachine("X", 2)
     m.apply("snapshot", [["3", "1"], ["2", "1"], ["1", "1"]], [["4", "1"], ["5", "0.000"]], 1)

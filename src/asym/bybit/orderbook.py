@@ -150,8 +150,10 @@ class OrderBookMachine:
         cache = side.cache
         if len(cache) >= self._cache_max:
             # Keep what is still live (the next deltas update or delete those); drop the dead prices.
+            # A side deeper than half the cap (a stream that never deletes) is not worth keeping: pruning
+            # would then run on every new price.
             levels = side.levels
-            live = {q: j for q, j in cache.items() if j in levels}
+            live = {q: j for q, j in cache.items() if j in levels} if 2 * len(levels) <= len(cache) else {}
             cache.clear()
             cache.update(live)
         cache[p] = k

@@ -271,7 +271,11 @@ class Collector:
         symbols = [i.symbol for i in instruments]
         # The second exchange's one call overlaps the subscriptions; every symbol needs its answer.
         reference = asyncio.create_task(self._reference_prices(symbols, started))
-        await self.start_streams(symbols)
+        try:
+            await self.start_streams(symbols)
+        except BaseException:
+            reference.cancel()
+            raise
         ref_prices = await reference
         sem = asyncio.Semaphore(self.config.concurrency)
         done = 0
