@@ -334,10 +334,10 @@ def render(r: dict[str, Any]) -> str:
     rows.append(
         [
             f"WS published, {ws['symbols']} symbols x (orderbook.50 + tickers + allLiquidation), "
-            f"{ws['connections']} connections",
+            f"{ws['connections']} subscribers of every topic",
             f"≥ {WS_TARGET:,.0f} msg/s",
             f"{ws['published_per_s']:,.0f} msg/s ({ws['published_per_cpu_s']:,.0f} per server CPU-second; "
-            f"received {ws['received_per_s']:,.0f}; per connection {pc['books']:,.0f} books + "
+            f"received {ws['received_per_s']:,.0f}; per subscriber {pc['books']:,.0f} books + "
             f"{pc['tickers']:,.0f} tickers + {pc['liquidations']:,.1f} liq.; {ws['mb_per_s']:.1f} MB/s)",
             ws["load_generator"],
             f"{ws['server_cpu_pct']:.0f} %",

@@ -23,6 +23,7 @@ from typing import Any
 
 from asym import eventloop
 from asym.bench.common import percentile
+from asym.sim.server.ws_hub import PUBLIC_ARGS_LIMIT
 
 SERVER_CORE = 0
 LOAD_CORE = 1
@@ -272,17 +273,35 @@ async def ws_connect(url: str) -> WsCounter:
     return proto
 
 
+def shard_topics(topics: list[str], limit: int = PUBLIC_ARGS_LIMIT) -> list[list[str]]:
+    """`topics` split, in order, into groups whose names add up to at most `limit` characters: what one
+    public connection may carry (a subscriber of more needs several connections, as on Bybit)."""
+    shards: list[list[str]] = [[]]
+    size = 0
+    for t in topics:
+        if shards[-1] and size + len(t) > limit:
+            shards.append([])
+            size = 0
+        shards[-1].append(t)
+        size += len(t)
+    return shards
+
+
 async def _reader_role(spec: dict[str, Any]) -> None:
-    """Child: open `conns` connections, subscribe `topics` on each, then report counts on `report`."""
-    conns = [await ws_connect(spec["url"]) for _ in range(spec["conns"])]
-    topics: list[str] = spec["topics"]
-    batches = [topics[i : i + 10] for i in range(0, len(topics), 10)]
-    for c in conns:
+    """Child: `conns` subscribers of every topic of `topics` (each on as many connections as the
+    per-connection limit needs), then report counts on `report`."""
+    shards = shard_topics(spec["topics"])
+    conns = [await ws_connect(spec["url"]) for _ in range(spec["conns"] * len(shards))]
+    expected: list[int] = []
+    for j, c in enumerate(conns):
+        shard = shards[j % len(shards)]
+        batches = [shard[i : i + 10] for i in range(0, len(shard), 10)]
+        expected.append(len(batches))
         for i, batch in enumerate(batches):
             c.send_text(json.dumps({"op": "subscribe", "req_id": str(i), "args": batch}))
     t0 = time.perf_counter()
     for _ in range(12_000):  # acks (one per request) arrive within 10 minutes or never
-        if all(c.other >= len(batches) for c in conns):
+        if all(c.other >= n for c, n in zip(conns, expected, strict=True)):
             break
         await asyncio.sleep(0.05)
     sys.stdout.write(json.dumps({"subscribed_s": time.perf_counter() - t0}) + "\n")
@@ -310,8 +329,9 @@ async def _reader_role(spec: dict[str, Any]) -> None:
 
 @contextlib.asynccontextmanager
 async def readers(url: str, topics: list[str], conns: int, procs: int) -> AsyncIterator[list[Child]]:
-    """Reader processes on the load core, `conns` connections in all, each subscribing every topic;
-    `subscribed` waits until every subscription was acknowledged."""
+    """Reader processes on the load core, `conns` subscribers in all, each subscribing every topic (over
+    as many connections as Bybit's 21,000 characters of topics per connection need); `subscribed` waits
+    until every subscription was acknowledged."""
     per = [conns // procs + (1 if i < conns % procs else 0) for i in range(procs)]
     async with contextlib.AsyncExitStack() as stack:
         children = [
