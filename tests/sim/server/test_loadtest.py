@@ -9,7 +9,15 @@ import json
 import pytest
 
 from asym.sim.server.envelope import encode
-from asym.sim.server.loadtest import WsCounter, _ms, cpu_share, per_cpu_second, ws_connect
+from asym.sim.server.loadtest import (
+    WsCounter,
+    _ms,
+    child,
+    cpu_share,
+    per_cpu_second,
+    report,
+    ws_connect,
+)
 from asym.sim.server.testing import running_simulator
 from asym.sim.server.ws_protocol import text_frame
 
@@ -51,6 +59,19 @@ async def test_counter_against_the_real_server_counts_what_the_server_publishes(
         finally:
             assert c.transport is not None
             c.transport.close()
+
+
+async def test_a_reader_process_on_the_default_loop_subscribes_and_counts() -> None:
+    """The benchmark's reader child runs on asym's default loop (uvloop where installed), whose
+    transports are not asyncio.Transport subclasses: `asym bench sim` once died on exactly that."""
+    async with running_simulator(symbols=3, rate_limits=False) as sim:
+        spec = {"url": sim.ws_public_url, "topics": ["orderbook.50.BTCUSDT", "tickers.ETHUSDT"], "conns": 2}
+        async with child("reader", spec, core=0) as reader:
+            first = await reader.line(30.0)
+            assert first["subscribed_s"] < 10
+            await asyncio.sleep(0.5)
+            counts = await report([reader])
+    assert counts["frames"] > 0 and set(counts["kinds"]) <= {"o", "t"}
 
 
 def test_wrk_latency_units_and_cpu_arithmetic() -> None:
