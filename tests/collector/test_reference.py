@@ -145,4 +145,10 @@ async def test_the_second_exchange_agrees_and_disagrees_through_ccxt() -> None:
         down = await cycle("http://127.0.0.1:9")
         assert down.completeness.ratio == 1.0
         assert down.failures == {"reference:RetryableError": 1}
+        # The reference's call is not a venue request (the cycle's floor counts the venue's only).
+        plain = Collector(client, CollectorConfig(**SMALL))
+        try:
+            assert (await plain.collect_once()).requests == same.requests == down.requests
+        finally:
+            await plain.close()
         assert all("reference_unavailable:second" in r.enhanced.quality_flags for r in down.results)

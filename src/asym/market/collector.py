@@ -351,8 +351,10 @@ class Collector:
         if self.reference is None:
             return {}
         try:
-            return await self._call("reference", self.reference.prices(symbols, now))
+            # Not through _call: `requests` counts the venue's requests (what its rate limit sees).
+            return await self.reference.prices(symbols, now)
         except AsymError as exc:
+            self._failures[f"reference:{type(exc).__name__}"] += 1
             log.warning("reference_failed", reference=self.reference.name, error=str(exc))
             return None
 

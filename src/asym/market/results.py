@@ -52,8 +52,9 @@ class CycleResult:
     results: tuple[SymbolResult, ...]
     completeness: Completeness
     requests: int
+    """Requests made to the venue (a reference exchange's are not counted: not the venue's limit)."""
     failures: dict[str, int] = field(default_factory=dict)
-    """Failed requests by kind (e.g. 'klines:RetryableError')."""
+    """Failed requests by kind (e.g. 'klines:RetryableError', 'reference:RetryableError')."""
 
     @property
     def duration_s(self) -> float:
