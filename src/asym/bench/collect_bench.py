@@ -86,8 +86,8 @@ def cpu_s() -> float:
 
 
 async def _cycles(rest_url: str, creds: Credentials, n: int, config: ClientConfig) -> list[tuple[Any, float]]:
-    """`n` cycles of a fresh client and collector: (result, seconds) each. Starts by waiting out one IP
-    window: a fresh client cannot know what the previous one sent, and the venue counts per IP."""
+    """`n` cycles of a fresh client and collector: (result, seconds) each. Starts after one IP window of
+    quiet, so that every measured cycle starts against a venue whose count holds nothing of the last."""
     await asyncio.sleep(IP_WINDOW_S + 0.5)
     out = []
     async with BybitClient(rest_url, creds, config) as client:
@@ -263,7 +263,8 @@ def render(r: dict[str, Any]) -> str:
     ]
     text = markdown_table(["collection", "target", "asym", "reference", "ratio"], rows)
     return text + (
-        f"\n\nCompleteness of the full cycle: {c['completeness']:.1%}; failed requests: {c['failures']}. "
+        f"\n\nCompleteness of the first cycle: {c['completeness']:.1%}; failed requests: {c['failures']}"
+        f" (in the trading process's: {c.get('trading_failures', '-')}). "
         "The floor is the cycle's requests at Bybit's IP limit (600 per 5 s). asym's client paces itself "
         "at 550 per 5 s to stay clear of the ban, counting each request from when it is sent until 5 s "
         "after its answer (the venue counts arrivals, which it cannot see). A process that trades also "

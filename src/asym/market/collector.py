@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -74,7 +74,6 @@ log = get_logger("collector")
 T = TypeVar("T")
 
 FUNDING_PERIOD_MS = 8 * 3_600_000
-STREAM_NAMES = ("book", "ticker", "liquidation", "trade")
 
 
 def wall_ms() -> int:
@@ -298,16 +297,7 @@ class Collector:
             by_symbol: dict[str, list[QualityEvent]] = {}
             for e in missing_events:
                 by_symbol.setdefault(e.symbol, []).append(e)
-            results = [
-                SymbolResult(
-                    r.symbol,
-                    r.inputs,
-                    r.enhanced,
-                    r.events + tuple(by_symbol.get(r.symbol, ())),
-                    r.candles_fetched,
-                )
-                for r in results
-            ]
+            results = [replace(r, events=r.events + tuple(by_symbol.get(r.symbol, ()))) for r in results]
         cycle = CycleResult(
             cycle=self._cycle,
             started_ms=started,
