@@ -125,6 +125,13 @@ def test_a_busy_start_ramps_at_the_full_rate_and_never_bursts() -> None:
             granted.append(step)
     first_window = [s for s in granted if s <= 10]
     assert len(first_window) == 10 and sorted(set(first_window)) == list(range(1, 11))
+    # With the default order reserve the assumed predecessor used the data share (9 of 10 here): a data
+    # request still goes at once, an order too, and neither bursts.
+    now[0] = 200.0
+    trading = IpGate(limit=10, window_s=1.0, trade_reserve=0.1, clock=lambda: now[0], busy_start=True)
+    assert trading.try_acquire(Priority.MARKET)
+    assert not trading.try_acquire(Priority.MARKET)
+    assert trading.try_acquire(Priority.TRADE)  # the reserve is there for orders at once
     # Without it, a fresh gate would let the whole window through at once.
     fresh = IpGate(limit=10, window_s=1.0, trade_reserve=0.0, clock=lambda: now[0])
     assert sum(fresh.try_acquire() for _ in range(12)) == 10

@@ -106,17 +106,6 @@ class IpGate:
             raise ConfigError("trade_reserve must be in [0, 1)")
         self.window = SlidingWindow(limit, window_s)
         """Finish times of the requests of the last window."""
-        if busy_start:
-            # What an earlier process on this IP sent in the last window is unknown, and the venue counts
-            # it. Assume it ran at the full rate: `limit` requests spread evenly over the window, which
-            # age out one every window/limit seconds. A new process therefore ramps up at the full rate
-            # instead of bursting a whole window on top of its predecessor's (a crash-restart loop would
-            # otherwise reach Bybit's ban). A cycle long enough to matter loses almost nothing: after the
-            # first window a burst start and an even one have sent the same.
-            now = clock()
-            step = window_s / limit
-            for i in range(limit):
-                self.window.record(now - window_s + i * step)
         self.inflight = 0
         self._clock = clock
         reserve = max(1, round(limit * trade_reserve)) if trade_reserve > 0 and limit > 1 else 0
@@ -125,6 +114,22 @@ class IpGate:
             Priority.ACCOUNT: limit - reserve,
             Priority.MARKET: limit - reserve,
         }
+        if busy_start:
+            # What an earlier process on this IP sent in the last window is unknown, and the venue counts
+            # it. Assume it ran its data at the full rate: `limit - reserve` requests spread evenly over
+            # the window, which age out one every window/(limit - reserve) seconds. A new process
+            # therefore ramps up at the full rate instead of bursting a whole window on top of its
+            # predecessor's (a crash-restart loop would otherwise reach Bybit's ban), and its first
+            # request still goes at once. Orders the predecessor sent from its reserve are not assumed:
+            # they are rare, and the 50 requests between our 550 and Bybit's 600 cover all but a whole
+            # reserve of them (55) in its last window. A cycle
+            # long enough to matter loses almost nothing: after one window a burst start and an even
+            # one have sent the same.
+            assumed = self._caps[Priority.MARKET]
+            now = clock()
+            step = window_s / assumed
+            for i in range(assumed):
+                self.window.record(now - window_s + i * step)
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
