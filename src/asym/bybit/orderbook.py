@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from enum import Enum
 
+from asym.bybit.convert.common import dec
 from asym.domain import Category, OrderBook
 from asym.errors import DataError
 
@@ -54,16 +55,6 @@ _KEY_CACHE_PER_LEVEL = 4
 """A side's price-string cache may hold this many entries per level of depth (at least 64) before it is
 pruned to the prices still in the book: a few hundred entries, not the whole history of a drifting price
 (500 symbols streaming for an hour held ~40 MB of dead price strings with a fixed 50,000 cap)."""
-_DEC_CACHE: dict[str, Decimal] = {}
-
-
-def _d(s: str) -> Decimal:
-    d = _DEC_CACHE.get(s)
-    if d is None:
-        if len(_DEC_CACHE) > 100_000:
-            _DEC_CACHE.clear()
-        d = _DEC_CACHE[s] = Decimal(s)
-    return d
 
 
 def _is_zero(size: str) -> bool:
@@ -323,8 +314,8 @@ class OrderBookMachine:
         n = self.depth if depth is None else depth
         price = self._price
         bl, al = self._bids.levels, self._asks.levels
-        bids = tuple((price(k), _d(bl[k])) for k in self._bids.sorted_keys()[:n])
-        asks = tuple((price(k), _d(al[k])) for k in self._asks.sorted_keys()[:n])
+        bids = tuple((price(k), dec(bl[k], "size")) for k in self._bids.sorted_keys()[:n])
+        asks = tuple((price(k), dec(al[k], "size")) for k in self._asks.sorted_keys()[:n])
         return OrderBook(
             symbol=self.symbol,
             bids=bids,
