@@ -17,7 +17,7 @@ from asym.analytics import to_json_line
 from asym.cli.venue import open_venue, venue_label
 from asym.market.collector import Collector
 from asym.market.config import CollectorConfig
-from asym.market.reference import ReferenceConfig, check_exchange
+from asym.market.reference import ReferenceConfig, reference_config
 from asym.market.results import CycleResult
 from asym.market.sink import StoreSink
 from asym.store import Store, StoreConfig
@@ -152,12 +152,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Collect market data and print the enhanced data per symbol."""
-        if reference_url is not None and reference is None:
-            raise typer.BadParameter("--reference-url needs --reference")
-        ref = None
-        if reference is not None:
-            check_exchange(reference)
-            ref = ReferenceConfig(exchange=reference, url=reference_url)
+        ref = reference_config(reference, reference_url)
         try:
             eventloop.run(
                 _collect(

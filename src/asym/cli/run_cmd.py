@@ -74,7 +74,7 @@ def build_config(
     from asym.analytics import AnalyticsConfig
     from asym.app.runner import RunConfig
     from asym.app.venues import SimOptions, parse_venue
-    from asym.market.reference import ReferenceConfig, check_exchange
+    from asym.market.reference import reference_config
     from asym.signals import default_model_spec
     from asym.trading.config import RiskConfig
     from asym.trading.emergency import EmergencyPolicy
@@ -100,12 +100,6 @@ def build_config(
         risk = RiskConfig(risk_per_trade=Decimal(risk_per_trade or pace.risk_per_trade))
     except InvalidOperation:
         raise ConfigError(f"--risk-per-trade {risk_per_trade!r} is not a number") from None
-    if reference_url is not None and reference is None:
-        raise ConfigError("--reference-url needs --reference")
-    ref = None
-    if reference is not None:
-        check_exchange(reference)
-        ref = ReferenceConfig(exchange=reference, url=reference_url)
     mode_name = {"sim": "paper", "remote": "paper", "paper": "paper"}.get(kind, "live")
     return RunConfig(
         venue=venue,
@@ -128,7 +122,7 @@ def build_config(
             signal_mode_name=mode_name,
         ),
         analytics=AnalyticsConfig(indicator_interval=indicator_interval or pace.indicator_interval),
-        reference=ref,
+        reference=reference_config(reference, reference_url),
     )
 
 

@@ -112,6 +112,17 @@ def check_exchange(exchange: str) -> None:
         raise ConfigError(f"unknown ccxt exchange id {exchange!r}")
 
 
+def reference_config(exchange: str | None, url: str | None = None) -> ReferenceConfig | None:
+    """The `--reference EXCHANGE [--reference-url URL]` options as a config (None without a reference);
+    ConfigError for a URL without an exchange or an exchange ccxt does not know."""
+    if exchange is None:
+        if url is not None:
+            raise ConfigError("--reference-url needs --reference")
+        return None
+    check_exchange(exchange)
+    return ReferenceConfig(exchange=exchange, url=url)
+
+
 def _positive_number(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) and x > 0
 
