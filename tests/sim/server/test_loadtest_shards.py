@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from asym.sim.server.loadtest import shard_topics
-from asym.sim.server.ws_hub import PUBLIC_ARGS_LIMIT
+from asym.sim.server.ws_protocol import PUBLIC_ARGS_LIMIT
 
 
 def test_topics_are_split_in_order_under_the_per_connection_limit() -> None:

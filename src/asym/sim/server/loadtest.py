@@ -23,7 +23,7 @@ from typing import Any, cast
 
 from asym import eventloop
 from asym.bench.common import percentile
-from asym.sim.server.ws_hub import PUBLIC_ARGS_LIMIT
+from asym.sim.server.ws_protocol import PUBLIC_ARGS_LIMIT
 
 SERVER_CORE = 0
 LOAD_CORE = 1
@@ -201,10 +201,9 @@ class WsCounter(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # A stream transport (uvloop's is not an asyncio.Transport subclass, so no isinstance check).
-        self.transport = cast(asyncio.Transport, transport)
-        transport = self.transport
+        t = self.transport = cast(asyncio.Transport, transport)
         key = base64.b64encode(os.urandom(16)).decode()
-        transport.write(
+        t.write(
             f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
         )

@@ -51,10 +51,6 @@ PRIVATE_TOPICS = {
 _DECODE = msgspec.json.Decoder().decode
 
 
-PUBLIC_ARGS_LIMIT = 21_000
-"""Characters of subscribed topic names one public connection may carry (Bybit's limit)."""
-
-
 class Conn:
     """One WebSocket connection."""
 
@@ -73,6 +69,12 @@ class Conn:
     def send(self, payload: bytes) -> None:
         """Frame and write one message (dropped silently once the connection is closing)."""
         self.write_frame(proto.text_frame(payload))
+
+    def ack(
+        self, req_id: Any, op: str, success: bool, ret_msg: str = "", topics: list[str] | None = None
+    ) -> None:
+        """Send the acknowledgement of one (un)subscribe/auth request, in this connection's dialect."""
+        self.send(proto.ack(self.kind, self.conn_id, req_id, op, success, ret_msg, topics))
 
     def write_frame(self, frame: bytes) -> None:
         """Write an already framed message; disconnect a consumer that stopped reading."""
@@ -451,25 +453,25 @@ class Hub:
             self._unsubscribe(conn, req_id, args)
         else:
             op_name = op if isinstance(op, str) else ""
-            conn.send(proto.ack(conn.kind, conn.conn_id, req_id, op_name, False, "error:invalid op"))
+            conn.ack(req_id, op_name, False, "error:invalid op")
 
     def _auth(self, conn: Conn, req_id: Any, args: Any) -> None:
         if conn.kind != proto.PRIVATE:
-            conn.send(proto.ack(conn.kind, conn.conn_id, req_id, "auth", False, "error:invalid op"))
+            conn.ack(req_id, "auth", False, "error:invalid op")
             return
         if conn.uid is not None:
-            conn.send(proto.ack(conn.kind, conn.conn_id, req_id, "auth", False, "Repeat auth"))
+            conn.ack(req_id, "auth", False, "Repeat auth")
             return
         creds = verify_ws_auth(args, wall_ms(), self.keys)
         if creds is None:
-            conn.send(proto.ack(conn.kind, conn.conn_id, req_id, "auth", False, "Params Error"))
+            conn.ack(req_id, "auth", False, "Params Error")
             return
         conn.uid = creds.uid
-        conn.send(proto.ack(conn.kind, conn.conn_id, req_id, "auth", True, ""))
+        conn.ack(req_id, "auth", True, "")
 
     def _topics(self, conn: Conn, req_id: Any, op: str, args: Any) -> list[str] | None:
         if not isinstance(args, list) or not args or not all(isinstance(a, str) for a in args):
-            conn.send(proto.ack(conn.kind, conn.conn_id, req_id, op, False, "error:args invalid", []))
+            conn.ack(req_id, op, False, "error:args invalid", [])
             return None
         return list(dict.fromkeys(args))
 
@@ -483,34 +485,20 @@ class Hub:
         # Bybit: the args of one public connection total at most 21,000 characters. SIM-CHOICE: refused
         # before any other check, with this retMsg (Bybit's own wording is not documented).
         carried = sum(len(t) for t in conn.topics) + sum(len(t) for t in topics if t not in conn.topics)
-        if carried > PUBLIC_ARGS_LIMIT:
-            conn.send(
-                proto.ack(
-                    conn.kind,
-                    conn.conn_id,
-                    req_id,
-                    "subscribe",
-                    False,
-                    f"error:args size >{PUBLIC_ARGS_LIMIT},total:{carried}",
-                    topics,
-                )
+        if carried > proto.PUBLIC_ARGS_LIMIT:
+            conn.ack(
+                req_id,
+                "subscribe",
+                False,
+                f"error:args size >{proto.PUBLIC_ARGS_LIMIT},total:{carried}",
+                topics,
             )
             return
         # All or nothing: clients drop the callbacks of a failed request, so a partly applied request
         # would push data for topics nobody listens to any more.
         already = [t for t in topics if t in conn.topics]
         if already:
-            conn.send(
-                proto.ack(
-                    conn.kind,
-                    conn.conn_id,
-                    req_id,
-                    "subscribe",
-                    False,
-                    f"error:already subscribed,topic:{already[0]}",
-                    already,
-                )
-            )
+            conn.ack(req_id, "subscribe", False, f"error:already subscribed,topic:{already[0]}", already)
             return
         fresh: list[Stream] = []
         for topic in topics:
@@ -518,22 +506,12 @@ class Hub:
             if stream is None:
                 for s in fresh:
                     self._release(s, conn)
-                conn.send(
-                    proto.ack(
-                        conn.kind,
-                        conn.conn_id,
-                        req_id,
-                        "subscribe",
-                        False,
-                        f"error:handler not found,topic:{topic}",
-                        [topic],
-                    )
-                )
+                conn.ack(req_id, "subscribe", False, f"error:handler not found,topic:{topic}", [topic])
                 return
             stream.subscribers.add(conn)
             conn.topics.add(topic)
             fresh.append(stream)
-        conn.send(proto.ack(conn.kind, conn.conn_id, req_id, "subscribe", True, "", topics))
+        conn.ack(req_id, "subscribe", True, "", topics)
         for stream in fresh:
             snap = stream.snapshot()
             if snap is not None:
@@ -564,21 +542,19 @@ class Hub:
 
     def _subscribe_private(self, conn: Conn, req_id: Any, topics: list[str]) -> None:
         if conn.uid is None:
-            conn.send(
-                proto.ack(conn.kind, conn.conn_id, req_id, "subscribe", False, "Request not authorized")
-            )
+            conn.ack(req_id, "subscribe", False, "Request not authorized")
             return
         bad = [t for t in topics if t not in PRIVATE_TOPICS or t in conn.topics]
         bases = {t.split(".")[0] for t in topics}
         mixed = any(t in topics and any(o.startswith(t + ".") for o in topics) for t in bases)
         if bad or mixed:
             reason = f"error:handler not found,topic:{bad[0]}" if bad else "error:topic mix not allowed"
-            conn.send(proto.ack(conn.kind, conn.conn_id, req_id, "subscribe", False, reason))
+            conn.ack(req_id, "subscribe", False, reason)
             return
         for t in topics:
             conn.topics.add(t)
             self.private.setdefault(t, set()).add(conn)
-        conn.send(proto.ack(conn.kind, conn.conn_id, req_id, "subscribe", True, ""))
+        conn.ack(req_id, "subscribe", True, "")
 
     def _unsubscribe(self, conn: Conn, req_id: Any, args: Any) -> None:
         topics = self._topics(conn, req_id, "unsubscribe", args)
@@ -586,7 +562,7 @@ class Hub:
             return
         for topic in topics:
             self._unsubscribe_topic(conn, topic)
-        conn.send(proto.ack(conn.kind, conn.conn_id, req_id, "unsubscribe", True, "", topics))
+        conn.ack(req_id, "unsubscribe", True, "", topics)
 
     def _unsubscribe_topic(self, conn: Conn, topic: str) -> None:
         if topic not in conn.topics:

@@ -18,6 +18,10 @@ PRIVATE = "private"
 _MISSING = object()
 
 
+PUBLIC_ARGS_LIMIT = 21_000
+"""Characters of subscribed topic names one public connection may carry (Bybit's limit)."""
+
+
 def text_frame(payload: bytes) -> bytes:
     """One unmasked, final WebSocket text frame carrying `payload` (server -> client)."""
     n = len(payload)
