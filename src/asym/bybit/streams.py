@@ -245,7 +245,6 @@ class StreamHub:
                 on_connect=self._on_private_connect,
                 wall_ms=wall_ms,
             )
-        self._started: set[int] = set()
 
     async def close(self) -> None:
         """Close both connections and end every stream."""
@@ -264,17 +263,15 @@ class StreamHub:
     # ------------------------------------------------------------ subscribing
 
     def _new_public(self) -> WsConnection:
-        holder: list[WsConnection] = []
-        conn = WsConnection(
+        conn: WsConnection = WsConnection(
             self._public_url,
             self._session,
             self._on_public,
             name="public",
             config=self.config,
             observer=self.observer,
-            on_connect=lambda n: self._on_public_connect(holder[0], n),
+            on_connect=lambda n: self._on_public_connect(conn, n),  # called once connected
         )
-        holder.append(conn)
         return conn
 
     def _public_for(self, topic: str) -> WsConnection:
@@ -301,9 +298,8 @@ class StreamHub:
             fresh = t is None
             if t is None:
                 target = conn if conn is not None else self._public_for(topic)
-                if id(target) not in self._started:
+                if not target.started:
                     await target.start()
-                    self._started.add(id(target))
                 t = self._topics[topic] = _Topic(kind, symbol, target)
                 if kind == "book":
                     depth = int(topic.split(".")[1])

@@ -85,6 +85,7 @@ class WsConnection:
         self.observer: ClientObserver = observer or NullObserver()
         self._wall_ms = wall_ms or (lambda: int(time.time() * 1000))
         self.topics: dict[str, None] = {}
+        self._arg_chars = 0
         """Subscribed topics, in order (replayed after a reconnect)."""
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._task: asyncio.Task[None] | None = None
@@ -153,21 +154,29 @@ class WsConnection:
     # ------------------------------------------------------------ subscriptions
 
     @property
+    def started(self) -> bool:
+        """True once `start()` succeeded (the connection then reconnects by itself until closed)."""
+        return self._task is not None
+
+    @property
     def arg_chars(self) -> int:
         """Characters of the topic names this connection carries (Bybit caps them per connection)."""
-        return sum(len(t) for t in self.topics)
+        return self._arg_chars
 
     async def subscribe(self, topics: list[str]) -> None:
         """Add topics to the registry and subscribe now if connected (waits for the venue's ack)."""
         new = [t for t in topics if t not in self.topics]
         for t in new:
             self.topics[t] = None
+        self._arg_chars += sum(map(len, new))
         if new and self.connected:
             try:
                 await self._request("subscribe", new, wait=True)
             except VenueError:
                 for t in new:
-                    self.topics.pop(t, None)
+                    if t in self.topics:
+                        del self.topics[t]
+                        self._arg_chars -= len(t)
                 raise
             except (ConnectionError, TimeoutError):
                 # The socket dropped mid-subscribe: the topics stay registered and are replayed on reconnect.
@@ -178,6 +187,7 @@ class WsConnection:
         gone = [t for t in topics if t in self.topics]
         for t in gone:
             del self.topics[t]
+        self._arg_chars -= sum(map(len, gone))
         if gone and self.connected:
             # A socket that drops meanwhile forgets the subscription anyway (the registry no longer has it).
             with contextlib.suppress(VenueError, ConnectionError, TimeoutError):
