@@ -186,7 +186,7 @@ class HttpPool:
                 async with asyncio.timeout_at(deadline):
                     conn = await self._connect()
             except TimeoutError:
-                raise HttpNotSentError("connect timed out") from None
+                raise HttpNotSentError("timed out waiting for a connection (pool slot or connect)") from None
         try:
             async with asyncio.timeout_at(deadline):
                 response = await conn.exchange(request)
@@ -279,7 +279,7 @@ class HttpPool:
             if conn is not None:
                 conn.close()
             return
-        if conn is not None and conn.reusable and not conn.closed and not self._closed:
+        if conn is not None and conn.reusable and not conn.closed:
             conn.last_used = time.monotonic()
             self._idle.append(conn)
         else:

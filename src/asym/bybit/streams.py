@@ -64,7 +64,7 @@ class ConflatedStream(Generic[T]):
         self,
         source: Callable[[], T | None],
         on_close: Callable[[ConflatedStream[T]], Any],
-        ready: Callable[[], bool] | None = None,
+        ready: Callable[[], bool],
     ) -> None:
         self._source = source
         self._ready = ready
@@ -111,7 +111,7 @@ class ConflatedStream(Generic[T]):
                 return False
             if self._dirty:
                 self._dirty = False
-                if self._ready() if self._ready is not None else self._source() is not None:
+                if self._ready():
                     return True
                 continue
             await self._wait()

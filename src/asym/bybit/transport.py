@@ -140,10 +140,9 @@ class RestTransport:
             if session is not None:
                 self._session, self._own_session = session, False
             else:
-                connector = aiohttp.TCPConnector(
-                    limit=self.config.max_connections, ttl_dns_cache=300, keepalive_timeout=30
-                )
-                self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+                # The session carries the WebSockets only (REST goes over the pool above); its total
+                # timeout is what bounds each WebSocket handshake.
+                self._session = aiohttp.ClientSession(timeout=self._timeout)
         if sync_time:
             await self.sync_time()
 

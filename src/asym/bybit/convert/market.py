@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from asym.bybit.convert.common import (
     DEC_CACHE,
@@ -42,6 +42,9 @@ from asym.domain import (
     Ticker,
 )
 from asym.errors import DataError
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def instrument(item: InstrumentItem, category: str) -> Instrument:
@@ -129,12 +132,10 @@ def candles(
         newest_start = int(rows[0][0]) if rows else None
     except (ValueError, IndexError):
         newest_start = None
-    series = _CANDLE_CACHE.pop(series_key, None)  # re-inserted last: the dict is in recency order
+    series = _CANDLE_CACHE.pop(series_key, None)
     if series is None or len(series) > _CANDLE_CACHE_MAX:
         series = {}
-    _CANDLE_CACHE[series_key] = series
-    while len(_CANDLE_CACHE) > CACHED_SERIES:
-        del _CANDLE_CACHE[next(iter(_CANDLE_CACHE))]
+    _put_recent(_CANDLE_CACHE, series_key, series)
     for row in reversed(todo):
         try:
             start = int(row[0])
@@ -149,11 +150,17 @@ def candles(
         series[row[0]] = (row, candle)
         append(candle)
     if now_ms is not None and interval is not Interval.MONTH:
-        _LAST.pop(series_key, None)
-        _LAST[series_key] = (rows, out, now_ms)
-        while len(_LAST) > CACHED_SERIES:
-            del _LAST[next(iter(_LAST))]
+        _put_recent(_LAST, series_key, (rows, out, now_ms))
     return out
+
+
+def _put_recent(cache: dict[K, V], key: K, value: V) -> None:
+    """Store `value` as the most recent entry of a dict kept in recency order; evict the oldest entry
+    beyond `CACHED_SERIES`."""
+    cache.pop(key, None)
+    cache[key] = value
+    if len(cache) > CACHED_SERIES:
+        del cache[next(iter(cache))]
 
 
 def _from_last(
