@@ -5,8 +5,9 @@ by whether the request can have reached the server."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
@@ -76,15 +77,23 @@ async def server() -> AsyncIterator[_Server]:
     await runner.cleanup()
 
 
-async def _raw_server(
-    reply: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
-) -> tuple[asyncio.Server, str]:
+@contextlib.asynccontextmanager
+async def _answering(answer: bytes) -> AsyncIterator[str]:
+    """A raw TCP server that reads one request head, writes `answer` as it is and closes the connection;
+    yields its URL and is gone (nothing listening) on exit."""
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
-        await reply(reader, writer)
+        writer.write(answer)
+        await writer.drain()
+        writer.close()
 
     srv = await asyncio.start_server(handle, "127.0.0.1", 0)
-    return srv, f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}"
+    try:
+        yield f"http://127.0.0.1:{srv.sockets[0].getsockname()[1]}"
+    finally:
+        srv.close()
+        await srv.wait_closed()
 
 
 async def test_requests_reuse_one_connection_and_send_headers_and_body(server: _Server) -> None:
@@ -148,20 +157,15 @@ async def test_connection_close_answers_are_read_and_the_connection_replaced(ser
 
 
 async def test_an_idle_connection_the_server_closed_is_not_reused() -> None:
-    async def answer_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-        await writer.drain()
-        writer.close()  # the server ends the keep-alive without saying so
-
-    srv, url = await _raw_server(answer_then_close)
-    pool = HttpPool(url, max_connections=1)
-    try:
-        assert (await pool.request("GET", "/a")).body == b"ok"
-        await asyncio.sleep(0.05)  # the close reaches us while the connection is idle
-        assert (await pool.request("GET", "/b")).body == b"ok"
-    finally:
-        await pool.close()
-        srv.close()
+    # The server answers and then ends the keep-alive without saying so.
+    async with _answering(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") as url:
+        pool = HttpPool(url, max_connections=1)
+        try:
+            assert (await pool.request("GET", "/a")).body == b"ok"
+            await asyncio.sleep(0.05)  # the close reaches us while the connection is idle
+            assert (await pool.request("GET", "/b")).body == b"ok"
+        finally:
+            await pool.close()
 
 
 async def test_idle_connections_are_retired_after_idle_s(server: _Server) -> None:
@@ -176,9 +180,8 @@ async def test_idle_connections_are_retired_after_idle_s(server: _Server) -> Non
 
 
 async def test_connect_refused_is_not_sent() -> None:
-    srv, url = await _raw_server(lambda r, w: asyncio.sleep(0))
-    srv.close()
-    await srv.wait_closed()
+    async with _answering(b"") as url:
+        pass  # a port that was just closed: nothing listens there
     pool = HttpPool(url)
     with pytest.raises(HttpNotSentError, match="connect failed"):
         await pool.request("GET", "/x")
@@ -216,19 +219,13 @@ async def test_a_reset_after_sending_is_a_failed_exchange(server: _Server) -> No
     ],
 )
 async def test_broken_answers_fail_clearly(answer: bytes, error: str) -> None:
-    async def reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(answer)
-        await writer.drain()
-        writer.close()
-
-    srv, url = await _raw_server(reply)
-    pool = HttpPool(url)
-    try:
-        with pytest.raises(HttpFailedError, match=error):
-            await pool.request("GET", "/x")
-    finally:
-        await pool.close()
-        srv.close()
+    async with _answering(answer) as url:
+        pool = HttpPool(url)
+        try:
+            with pytest.raises(HttpFailedError, match=error):
+                await pool.request("GET", "/x")
+        finally:
+            await pool.close()
 
 
 async def test_a_cancelled_request_does_not_leak_its_slot(server: _Server) -> None:
