@@ -116,13 +116,22 @@ def _static_hashes(ticks: np.ndarray, p: BookParams) -> tuple[np.ndarray, np.nda
     return life, phase, _mix_inplace(ticks * _K2 ^ key)
 
 
-def _epoch_values(base: np.ndarray, epoch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(occupancy draw, size noise) of ticks at their epochs: pure hashes of (tick, epoch)."""
-    h = _mix_inplace(base ^ epoch.astype(np.uint64) * _K3)
+def _epoch_hash(base: np.ndarray, epoch: np.ndarray) -> np.ndarray:
+    """The hash of ticks (their base hash) at their epochs: the occupancy draw is `unit_hash` of it."""
+    return _mix_inplace(base ^ epoch.astype(np.uint64) * _K3)
+
+
+def _size_noise(h: np.ndarray) -> np.ndarray:
+    """Size noise of ticks with epoch hash `h`: log-uniform (e^-1.1 .. e^1.1), rare walls 8x the size."""
     h2 = _mix_inplace(h ^ _K1)
     wall = np.where(unit_hash(mix64(h2)) < _WALL_P, _WALL, 1.0)
-    # Log-uniform size noise (e^-1.1 .. e^1.1) and rare walls 8x the usual size.
-    return unit_hash(h), np.exp(2.2 * (unit_hash(h2) - 0.5)) * wall
+    return np.exp(2.2 * (unit_hash(h2) - 0.5)) * wall
+
+
+def _epoch_values(base: np.ndarray, epoch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(occupancy draw, size noise) of ticks at their epochs: pure hashes of (tick, epoch)."""
+    h = _epoch_hash(base, epoch)
+    return unit_hash(h), _size_noise(h)
 
 
 class BookGrid:
