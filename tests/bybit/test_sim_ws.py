@@ -114,11 +114,16 @@ async def test_changed_signals_in_sync_changes_without_building_the_state(simula
         ticker_stream = await c.stream_ticker("BTCUSDT")
         machine = c.hub.book_machine("BTCUSDT", 50)
         assert machine is not None
+
+        async def woken() -> tuple[bool, bool]:
+            # The book's state is read in the same step as the wake-up (wait_for may run this in its own
+            # task, and later frames must not change the book in between).
+            return await book_stream.changed(), machine.synced
+
         wakes = 0
         end = time.monotonic() + 2.0
         while time.monotonic() < end:
-            assert await asyncio.wait_for(book_stream.changed(), 5) is True
-            assert machine.synced  # woken only for a readable book
+            assert await asyncio.wait_for(woken(), 5) == (True, True)  # woken only for a readable book
             wakes += 1
         assert wakes >= 10
         assert await asyncio.wait_for(ticker_stream.changed(), 5) is True
@@ -136,9 +141,17 @@ async def test_many_symbols_subscribe_concurrently_and_share_pending_topics(simu
     async with simulator(symbols=40) as sim, client_for(sim, keys=False) as c:
         symbols = [i.symbol for i in await c.get_instruments()][:40]
         await c.stream_ticker(symbols[0])  # the public connection is up
+
+        async def second_consumer(symbol: str) -> Any:
+            """Subscribes while the first consumer's request is in flight; must return only once acked."""
+            stream = await c.stream_orderbook(symbol, 50)
+            acked.append(c.hub._topics[f"orderbook.50.{symbol}"].subscribed.done())
+            return stream
+
+        acked: list[bool] = []
         subscribing = asyncio.ensure_future(
             asyncio.gather(
-                *(c.stream_orderbook(s, 50) for s in symbols), *(c.stream_orderbook(s, 50) for s in symbols)
+                *(c.stream_orderbook(s, 50) for s in symbols), *(second_consumer(s) for s in symbols)
             )
         )
         in_flight = 0
@@ -147,6 +160,7 @@ async def test_many_symbols_subscribe_concurrently_and_share_pending_topics(simu
             await asyncio.sleep(0)
         streams = await subscribing
         assert in_flight > 1  # several subscribe requests awaited their acks at once
+        assert acked == [True] * len(symbols)  # the second consumers waited for the first one's ack
         assert {f"orderbook.50.{s}" for s in symbols} <= set(c.hub.public.topics)
         for stream in streams:
             book = await asyncio.wait_for(stream.__anext__(), 5)
