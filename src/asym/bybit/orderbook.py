@@ -54,7 +54,8 @@ _INF = 1 << 200
 _KEY_CACHE_PER_LEVEL = 4
 """A side's price-string cache may hold this many entries per level of depth (at least 64) before it is
 pruned to the prices still in the book: a few hundred entries, not the whole history of a drifting price
-(500 symbols streaming for an hour held ~40 MB of dead price strings with a fixed 50,000 cap)."""
+(with a fixed 50,000 cap, tracemalloc found ~40 MB of dead price strings, their keys and dict slots
+in 500 books streamed for an hour of market time)."""
 
 
 def _is_zero(size: str) -> bool:
