@@ -61,8 +61,8 @@ class ClientConfig:
 def data_only_config() -> ClientConfig:
     """The configuration of a process that never places orders (`asym collect`, `record`, `demo`): no
     share of the IP window is held back for orders, so data gets all of it. A process that trades keeps
-    the default 10 % reserve; a 500-symbol first cycle takes about 8 % longer with it (`asym bench collect`:
-    27.0 s against 25.0 s)."""
+    the default 10 % reserve; a 500-symbol first cycle takes 8-16 % longer with it (`asym bench collect`,
+    two runs: 27.0 and 27.6 s against 25.0 and 23.8 s)."""
     return ClientConfig(transport=TransportConfig(trade_reserve=0.0))
 
 
